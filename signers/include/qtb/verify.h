@@ -1,0 +1,56 @@
+/*
+ * qoltanba: verification of CMS/PKCS#7 and XMLDSig signatures, one report contract for both.
+ */
+#ifndef QTB_VERIFY_H
+#define QTB_VERIFY_H
+
+#include <qtb/common.h>
+#include <qtb/report.h>
+#include <qtb/trust.h>
+
+QTB_BEGIN_DECLS
+
+#define QTB_VERIFY_OPTIONS_VERSION 1
+
+typedef struct qtb_verify_options {
+    unsigned version;             /**< QTB_VERIFY_OPTIONS_VERSION */
+    const qtb_trust *trust;       /**< anchors and CRLs; NULL means nothing is trusted */
+    int64_t at;                   /**< validation time (seconds since the epoch); 0 means now */
+    const char *content_path;     /**< CMS: detached content, streamed from this file */
+    const unsigned char *content; /**< CMS: detached content in memory (if no content_path) */
+    size_t content_len;
+} qtb_verify_options;
+
+#define QTB_VERIFY_OPTIONS_INIT                                                                    \
+    {                                                                                              \
+        QTB_VERIFY_OPTIONS_VERSION, NULL, 0, NULL, NULL, 0                                         \
+    }
+
+/**
+ * Verify a CMS SignedData (DER, PEM or bare base64; attached or detached).
+ * @param out the report (free with qtb_report_free); set whenever 0 is returned.
+ * @return 0 when verification ran (the verdict is in the report); QTB_ENOMEM, QTB_EUSAGE,
+ *         QTB_EIO (detached content unreadable).
+ */
+QTB_API int qtb_cms_verify(qtb_report **out, const unsigned char *sig, size_t sig_len,
+                           const qtb_verify_options *opts) QTB_MUST_USE;
+
+/**
+ * Verify every ds:Signature of an XML document.
+ * @return as qtb_cms_verify.
+ */
+QTB_API int qtb_xml_verify(qtb_report **out, const unsigned char *xml, size_t xml_len,
+                           const qtb_verify_options *opts) QTB_MUST_USE;
+
+/** What a signature file holds, judged from its content. */
+typedef enum qtb_sig_kind {
+    QTB_SIG_UNKNOWN = 0,
+    QTB_SIG_CMS = 1,
+    QTB_SIG_XML = 2,
+} qtb_sig_kind;
+
+QTB_API qtb_sig_kind qtb_detect_signature_kind(const unsigned char *data, size_t len);
+
+QTB_END_DECLS
+
+#endif
