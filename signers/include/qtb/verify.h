@@ -12,18 +12,28 @@ QTB_BEGIN_DECLS
 
 #define QTB_VERIFY_OPTIONS_VERSION 1
 
+/** Check the signature with the certificate or key it carries and skip path validation; the
+ *  report then never says TOTAL_PASSED for that signature (chain: NOT_CHECKED). For tests and
+ *  diagnostics only, like `openssl cms -noverify` / `xmlsec1 --insecure`. */
+#define QTB_VERIFY_NO_CHAIN 0x1u
+
 typedef struct qtb_verify_options {
     unsigned version;             /**< QTB_VERIFY_OPTIONS_VERSION */
-    const qtb_trust *trust;       /**< anchors and CRLs; NULL means nothing is trusted */
+    unsigned flags;               /**< QTB_VERIFY_* */
+    const qtb_trust *trust;       /**< anchors, untrusted pool and CRLs; NULL: nothing trusted */
     int64_t at;                   /**< validation time (seconds since the epoch); 0 means now */
     const char *content_path;     /**< CMS: detached content, streamed from this file */
     const unsigned char *content; /**< CMS: detached content in memory (if no content_path) */
     size_t content_len;
+    /** XML: a pinned verification key (certificate or public key, PEM or DER), the SAML
+     *  "IdP certificate" model: KeyInfo is then ignored and no path is built. */
+    const unsigned char *pinned_key;
+    size_t pinned_key_len;
 } qtb_verify_options;
 
 #define QTB_VERIFY_OPTIONS_INIT                                                                    \
     {                                                                                              \
-        QTB_VERIFY_OPTIONS_VERSION, NULL, 0, NULL, NULL, 0                                         \
+        QTB_VERIFY_OPTIONS_VERSION, 0, NULL, 0, NULL, NULL, 0, NULL, 0                             \
     }
 
 /**
