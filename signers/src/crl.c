@@ -211,7 +211,7 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
             snprintf(why, sizeof(why), "%s ignored: %s", c->file, c->unusable_why);
             continue;
         }
-        char sigwhy[200] = "";
+        char sigwhy[160] = "";
         int ok = crl_signature_ok(t, c, issuer, issuer_fp, sigwhy, sizeof(sigwhy));
         QTB_TRY(ok);
         if (ok == 0) {

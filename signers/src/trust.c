@@ -553,7 +553,9 @@ static int list_dir(char ***out, size_t *count, const char *dir)
         }
         n++;
     }
-    qsort(names, n, sizeof(char *), cmp_names);
+    if (n > 1) {
+        qsort(names, n, sizeof(char *), cmp_names);
+    }
 done:
     closedir(d);
     if (rc < 0) {

@@ -15,12 +15,12 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
+#include <openssl/provider.h>
 #include <openssl/x509.h>
 
 #include <qtb/trust.h>
 
 #include "internal.h"
-#include "ossl_int.h"
 #include "report_int.h"
 #include "sigalg.h"
 #include "trust_int.h"
@@ -148,16 +148,19 @@ static X509 *cms_cert_by_keynid(const char *path, int nid)
 
 static X509 *p12_cert(const char *path, const char *pass)
 {
-    if (qtb_ossl_init() != 0) {
-        return NULL;
-    }
+    /*
+     * NCA's PKCS#12 needs RC2 from the legacy provider. Loaded and unloaded here rather than
+     * through qtb_ossl_init, whose process-lifetime provider references LeakSanitizer reports.
+     */
+    OSSL_PROVIDER *def = OSSL_PROVIDER_load(NULL, "default");
+    OSSL_PROVIDER *leg = OSSL_PROVIDER_load(NULL, "legacy");
     BIO *bio = BIO_new_file(path, "rb");
-    if (bio == NULL) {
-        return NULL;
-    }
-    PKCS12 *p12 = d2i_PKCS12_bio(bio, NULL);
+    PKCS12 *p12 = bio != NULL ? d2i_PKCS12_bio(bio, NULL) : NULL;
     BIO_free(bio);
-    if (p12 == NULL) {
+    if (p12 == NULL || def == NULL || leg == NULL) {
+        PKCS12_free(p12);
+        OSSL_PROVIDER_unload(leg);
+        OSSL_PROVIDER_unload(def);
         return NULL;
     }
     X509 *x = NULL;
@@ -190,6 +193,8 @@ static X509 *p12_cert(const char *path, const char *pass)
     EVP_PKEY_free(key);
     sk_X509_pop_free(ca, X509_free);
     PKCS12_free(p12);
+    OSSL_PROVIDER_unload(leg);
+    OSSL_PROVIDER_unload(def);
     ERR_clear_error();
     return x;
 }
