@@ -11,6 +11,12 @@ if [ ! -f "$P/MANIFEST.tsv" ]; then
     finish
 fi
 PASS=$(cat "$P/password.txt")
+if [ "$(wc -l <"$P/password.txt")" = 1 ] && [ -n "$PASS" ]; then
+    ok "password.txt: one line"
+else
+    fail "password.txt: not one non-empty line"
+fi
+export PASS
 now=$(date -u +%s)
 
 # verify_reason NAME WANT_TEXT ARGS...: openssl verify must fail and mention WANT_TEXT.
@@ -167,7 +173,7 @@ while IFS=$'\t' read -r name keyalg hier holder iin bin roles iinv binv status n
         flag=""
         if [ "$f" = legacy.p12 ]; then flag=-legacy; fi
         # shellcheck disable=SC2086
-        if openssl pkcs12 $flag -in "$p12" -passin "file:$P/password.txt" -nokeys 2>/dev/null |
+        if openssl pkcs12 $flag -in "$p12" -passin env:PASS -nokeys 2>/dev/null |
             openssl x509 -outform DER | cmp -s - <(openssl x509 -in "$c" -outform DER); then
             ok "$name.$f: opens, holds the certificate"
         else
@@ -304,6 +310,17 @@ if [ "$order" = "CN SN serialNumber C O OU GN" ]; then
     ok "subject: RDN order as NCA's ($order)"
 else
     fail "subject: RDN order $order"
+fi
+
+names=$(for c in "$P"/certs/*.pem; do openssl x509 -in "$c" -noout -subject -nameopt utf8; done)
+missing=""
+for l in Ә Ғ Қ Ң Ө Ұ Ү Һ І Ё; do
+    if ! grep -q "$l" <<<"$names"; then missing="$missing $l"; fi
+done
+if [ -z "$missing" ]; then
+    ok "subjects use the Kazakh letters ӘҒҚҢӨҰҮҺІ and Russian Ё"
+else
+    fail "subjects lack:$missing"
 fi
 
 # --- CA profile ---------------------------------------------------------------------------
