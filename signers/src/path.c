@@ -303,14 +303,8 @@ static int dfs(pctx *c)
         if (X509_NAME_cmp(X509_get_subject_name(cur->x), X509_get_issuer_name(cur->x)) == 0) {
             record_failure(c, FAIL_NO_CHAIN, "'%s' is self-issued and not a trust anchor", label);
         } else {
-            char iname[160];
-            if (X509_NAME_oneline(X509_get_issuer_name(cur->x), iname, (int)sizeof(iname)) ==
-                NULL) {
-                snprintf(iname, sizeof(iname), "(unreadable name)");
-            }
-            for (char *p = iname; *p != '\0'; p++) {
-                *p = ((unsigned char)*p < 0x20 || *p == 0x7f) ? '?' : *p;
-            }
+            char iname[200];
+            qtb_name_label(iname, sizeof(iname), X509_get_issuer_name(cur->x));
             record_failure(c, FAIL_NO_CHAIN, "issuer of '%s' (%s) is not in the trust set", label,
                            iname);
         }

@@ -55,6 +55,27 @@ static void sanitize(char *s)
     }
 }
 
+void qtb_name_label(char *buf, size_t cap, const X509_NAME *name)
+{
+    if (cap == 0) {
+        return;
+    }
+    buf[0] = '\0';
+    BIO *bio = BIO_new(BIO_s_mem());
+    /* RFC 2253 order and escaping, but UTF-8 kept as is (Kazakh names stay readable) */
+    unsigned long fl = XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB;
+    if (bio != NULL && X509_NAME_print_ex(bio, name, 0, fl) >= 0) {
+        char *data = NULL;
+        long n = BIO_get_mem_data(bio, &data);
+        snprintf(buf, cap, "%.*s", (int)(n > 400 ? 400 : n), data != NULL ? data : "");
+    } else {
+        snprintf(buf, cap, "(unreadable name)");
+    }
+    BIO_free(bio);
+    ERR_clear_error();
+    sanitize(buf);
+}
+
 void qtb_cert_label(char *buf, size_t cap, const X509 *x)
 {
     if (cap == 0) {
@@ -75,10 +96,7 @@ void qtb_cert_label(char *buf, size_t cap, const X509 *x)
         }
         ERR_clear_error();
     }
-    if (X509_NAME_oneline(name, buf, cap > INT32_MAX ? INT32_MAX : (int)cap) == NULL) {
-        snprintf(buf, cap, "(unnamed certificate)");
-    }
-    sanitize(buf);
+    qtb_name_label(buf, cap, name);
 }
 
 /* ---- the signature cache ------------------------------------------------------------------ */

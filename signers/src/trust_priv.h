@@ -87,6 +87,8 @@ void qtb_sig_cache_put(const qtb_trust *t, const unsigned char subject[QTB_FP_LE
 /* ASN1_TIME to seconds since the epoch. */
 int qtb_asn1_time_to_epoch(int64_t *out, const ASN1_TIME *t) QTB_MUST_USE;
 
+/* A printable one-line RFC 2253-style name (UTF-8, control characters replaced). */
+void qtb_name_label(char *buf, size_t cap, const X509_NAME *name);
 /* A printable one-line label of a certificate (its CN, else its whole subject). */
 void qtb_cert_label(char *buf, size_t cap, const X509 *x);
 

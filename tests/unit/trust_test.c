@@ -726,12 +726,16 @@ static void test_trust__pem_bundle(void)
 
 typedef struct pki_case {
     const char *cert;
-    const char *trust; /* folder under pki/trust */
+    const char *trust; /* folder under pki/ */
+    int64_t sig_days;  /* signature time, days from now */
     qtb_indication ind;
     qtb_subindication sub;
+    const char *phrase; /* expected in the message, or NULL */
 } pki_case;
 
-static void run_pki_case(const pki_case *k, int64_t sig_time, int64_t now)
+#define DAY 86400
+
+static void run_pki_case(const pki_case *k, int64_t now)
 {
     char certp[4096], dirp[4096];
     snprintf(certp, sizeof(certp), "%s", fixture_path(k->cert));
@@ -749,7 +753,8 @@ static void run_pki_case(const pki_case *k, int64_t sig_time, int64_t now)
     }
     qtb_path_result r;
     if (rc == 0) {
-        rc = qtb_trust_validate(&r, t, leaf, NULL, sig_time, now, QTB_PATH_FOR_SIGNING);
+        rc = qtb_trust_validate(&r, t, leaf, NULL, now + k->sig_days * DAY, now,
+                                QTB_PATH_FOR_SIGNING);
     }
     X509_free(leaf);
     qtb_trust_free(t);
@@ -759,9 +764,13 @@ static void run_pki_case(const pki_case *k, int64_t sig_time, int64_t now)
         return;
     }
     if (r.indication != k->ind || r.sub != k->sub) {
-        fprintf(stderr, "  %s with %s: ", k->cert, k->trust);
+        fprintf(stderr, "  %s with %s at %+lld days:\n", k->cert, k->trust, (long long)k->sig_days);
     }
     EXPECT_VERDICT(r, k->ind, k->sub);
+    if (k->phrase != NULL && !contains(r.message, k->phrase)) {
+        fprintf(stderr, "  %s: \"%s\" not in: %s\n", k->cert, k->phrase, r.message);
+        qtb_t_case_failed = 1;
+    }
     qtb_path_result_dispose(&r);
 }
 
@@ -770,24 +779,100 @@ static bool have_pki(void)
     return file_exists(fixture_path("trust/rsa/root.pem"));
 }
 
+#define NEED_PKI()                                                                                 \
+    do {                                                                                           \
+        if (!have_pki()) {                                                                         \
+            QTB_SKIP("generated PKI not found at %s", fixture_path("trust/rsa"));                  \
+        }                                                                                          \
+    } while (0)
+
 static void test_trust__pki_rsa_cases(void)
 {
-    if (!have_pki()) {
-        QTB_SKIP("generated PKI not found at %s", fixture_path("trust/rsa"));
-    }
-    int64_t now = (int64_t)time(NULL);
+    NEED_PKI();
     static const pki_case cases[] = {
-        {"certs/rsa_individual_sign.pem", "trust/rsa", QTB_TOTAL_PASSED, QTB_SUB_NONE},
-        {"certs/rsa_expired.pem", "trust/rsa", QTB_INDETERMINATE, QTB_SUB_OUT_OF_BOUNDS_NO_POE},
-        {"certs/rsa_notyet.pem", "trust/rsa", QTB_TOTAL_FAILED, QTB_SUB_NOT_YET_VALID},
-        {"certs/rsa_revoked.pem", "trust/rsa", QTB_TOTAL_FAILED, QTB_SUB_REVOKED},
-        {"certs/rsa_untrusted.pem", "trust/rsa", QTB_INDETERMINATE,
-         QTB_SUB_NO_CERTIFICATE_CHAIN_FOUND},
-        {"certs/rsa_signright.pem", "trust/rsa", QTB_TOTAL_PASSED, QTB_SUB_NONE},
+        {"certs/rsa_individual_sign.pem", "trust/rsa", 0, QTB_TOTAL_PASSED, QTB_SUB_NONE,
+         "not revoked"},
+        /* twin: the same leaf through the EC anchors only */
+        {"certs/rsa_individual_sign.pem", "trust/ec", 0, QTB_INDETERMINATE,
+         QTB_SUB_NO_CERTIFICATE_CHAIN_FOUND, NULL},
+        {"certs/rsa_individual_sign.pem", "trust/all", 0, QTB_TOTAL_PASSED, QTB_SUB_NONE, NULL},
+        {"certs/rsa_individual_auth.pem", "trust/rsa", 0, QTB_TOTAL_PASSED, QTB_SUB_NONE, NULL},
+        {"certs/rsa_individual_both.pem", "trust/rsa", 0, QTB_TOTAL_PASSED, QTB_SUB_NONE, NULL},
+        {"certs/rsa_expired.pem", "trust/rsa", 0, QTB_INDETERMINATE, QTB_SUB_OUT_OF_BOUNDS_NO_POE,
+         "expired"},
+        /* twin: signed while it was valid */
+        {"certs/rsa_expired.pem", "trust/rsa", -60, QTB_TOTAL_PASSED, QTB_SUB_NONE, NULL},
+        {"certs/rsa_notyet.pem", "trust/rsa", 0, QTB_TOTAL_FAILED, QTB_SUB_NOT_YET_VALID, NULL},
+        {"certs/rsa_notyet.pem", "trust/rsa", 40, QTB_TOTAL_PASSED, QTB_SUB_NONE, NULL},
+        {"certs/rsa_revoked.pem", "trust/rsa", 0, QTB_TOTAL_FAILED, QTB_SUB_REVOKED,
+         "keyCompromise"},
+        /* twin: signed before the revocation (5 days ago) */
+        {"certs/rsa_revoked.pem", "trust/rsa", -10, QTB_TOTAL_PASSED, QTB_SUB_NONE,
+         "after the signature time"},
+        {"certs/rsa_untrusted.pem", "trust/rsa", 0, QTB_INDETERMINATE,
+         QTB_SUB_NO_CERTIFICATE_CHAIN_FOUND, NULL},
+        {"certs/rsa_untrusted.pem", "trust/all", 0, QTB_INDETERMINATE,
+         QTB_SUB_NO_CERTIFICATE_CHAIN_FOUND, NULL},
+        /* NCA's signing-right certificate has a critical role EKU: it must not break the path */
+        {"certs/rsa_signright.pem", "trust/rsa", 0, QTB_TOTAL_PASSED, QTB_SUB_NONE, NULL},
+        {"certs/rsa_infosystem.pem", "trust/rsa", 0, QTB_TOTAL_PASSED, QTB_SUB_NONE, NULL},
+        {"certs/rsa_pss_sign.pem", "trust/rsa", 0, QTB_TOTAL_PASSED, QTB_SUB_NONE, NULL},
+        {"certs/ec_individual_sign.pem", "trust/ec", 0, QTB_TOTAL_PASSED, QTB_SUB_NONE, NULL},
+        {"certs/ec_ceo_sign.pem", "trust/all", 0, QTB_TOTAL_PASSED, QTB_SUB_NONE, NULL},
+        {"certs/ec_individual_sign.pem", "trust/rsa", 0, QTB_INDETERMINATE,
+         QTB_SUB_NO_CERTIFICATE_CHAIN_FOUND, NULL},
     };
+    int64_t now = (int64_t)time(NULL);
     for (size_t i = 0; i < QTB_ARRAY_LEN(cases); i++) {
-        run_pki_case(&cases[i], now, now);
+        run_pki_case(&cases[i], now);
     }
+}
+
+/* The stale CRL (thisUpdate now-40d, nextUpdate now-10d) answers nothing for a recent signature. */
+static void test_trust__pki_stale_crl(void)
+{
+    NEED_PKI();
+    static const pki_case cases[] = {
+        {"certs/rsa_individual_sign.pem", "trust/rsa-stale", 0, QTB_INDETERMINATE,
+         QTB_SUB_TRY_LATER, "stale"},
+        /* twin: a signature older than the CRL's thisUpdate is covered by it */
+        {"certs/rsa_revoked.pem", "trust/rsa-stale", -50, QTB_TOTAL_PASSED, QTB_SUB_NONE,
+         "not revoked"},
+        /* the stale CRL was issued before the revocation: a signature after it is unknown */
+        {"certs/rsa_revoked.pem", "trust/rsa-stale", 0, QTB_INDETERMINATE, QTB_SUB_TRY_LATER, NULL},
+    };
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < QTB_ARRAY_LEN(cases); i++) {
+        run_pki_case(&cases[i], now);
+    }
+}
+
+/* With a fresh and a stale CRL of the same CA, the newest usable one decides. */
+static void test_trust__pki_newest_crl_wins(void)
+{
+    NEED_PKI();
+    X509 *leaf = load_cert(fixture_path("certs/rsa_revoked.pem"));
+    QTB_REQUIRE(leaf != NULL);
+    qtb_trust *t = NULL;
+    int rc = qtb_trust_new(&t);
+    if (rc == 0) {
+        rc = qtb_trust_add_dir(t, fixture_path("trust/rsa-stale"));
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_crl_file(t, fixture_path("rsa/ca.crl"));
+    }
+    qtb_path_result r;
+    int64_t now = (int64_t)time(NULL);
+    if (rc == 0) {
+        rc = qtb_trust_validate(&r, t, leaf, NULL, now, now, QTB_PATH_FOR_SIGNING);
+    }
+    size_t ncrl = qtb_trust_crl_count(t);
+    X509_free(leaf);
+    qtb_trust_free(t);
+    QTB_OK_CALL(rc);
+    QTB_CHECK(ncrl == 3);
+    EXPECT_VERDICT(r, QTB_TOTAL_FAILED, QTB_SUB_REVOKED);
+    qtb_path_result_dispose(&r);
 }
 
 int main(void)
@@ -807,5 +892,7 @@ int main(void)
     QTB_RUN(test_trust__load_errors);
     QTB_RUN(test_trust__pem_bundle);
     QTB_RUN(test_trust__pki_rsa_cases);
+    QTB_RUN(test_trust__pki_stale_crl);
+    QTB_RUN(test_trust__pki_newest_crl_wins);
     return qtb_test_done();
 }
