@@ -192,7 +192,7 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
     out->reason = -1;
     const X509_NAME *iname = X509_get_subject_name(issuer);
     const qtb_tcrl *best = NULL;
-    size_t ignored = 0, deltas = 0;
+    size_t ignored = 0, deltas = 0, out_of_scope = 0;
     char why[200] = "";
     for (size_t i = 0; i < t->ncrls; i++) {
         const qtb_tcrl *c = &t->crls[i];
@@ -204,6 +204,7 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
             continue;
         }
         if (!crl_covers(c, subject, subject_is_ca)) {
+            out_of_scope++;
             continue;
         }
         if (c->unusable) {
@@ -228,9 +229,13 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
             out->status = QTB_REV_UNUSABLE;
             snprintf(out->note, sizeof(out->note), "%s", why);
         } else {
-            snprintf(out->note, sizeof(out->note), "%s",
-                     deltas > 0 ? "only delta CRLs of its issuer, not used yet"
-                                : "no CRL of its issuer in the trust set");
+            const char *why_not = "no CRL of its issuer in the trust set";
+            if (out_of_scope > 0) {
+                why_not = "the CRLs of its issuer do not cover it (issuingDistributionPoint)";
+            } else if (deltas > 0) {
+                why_not = "only delta CRLs of its issuer, not used yet";
+            }
+            snprintf(out->note, sizeof(out->note), "%s", why_not);
         }
         return 0;
     }

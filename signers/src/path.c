@@ -254,13 +254,16 @@ static int dfs(pctx *c)
                        QTB_MAX_CHAIN_DEPTH);
         return 0;
     }
-    bool any_candidate = false;
+    bool any_candidate = false, looped = false;
     /* pass 0: candidates valid at sig_time; pass 1: the others */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < c->npool; i++) {
             const pnode *cand = &c->pool[i];
-            if (in_chain(c, cand) || !may_issue(cand->x, cur->x) ||
-                valid_at(cand->x, c->sig_time) != (pass == 0)) {
+            if (!may_issue(cand->x, cur->x) || valid_at(cand->x, c->sig_time) != (pass == 0)) {
+                continue;
+            }
+            if (in_chain(c, cand)) {
+                looped = true;
                 continue;
             }
             any_candidate = true;
@@ -302,6 +305,9 @@ static int dfs(pctx *c)
     if (!any_candidate) {
         if (X509_NAME_cmp(X509_get_subject_name(cur->x), X509_get_issuer_name(cur->x)) == 0) {
             record_failure(c, FAIL_NO_CHAIN, "'%s' is self-issued and not a trust anchor", label);
+        } else if (looped) {
+            record_failure(c, FAIL_NO_CHAIN,
+                           "the issuer of '%s' is already in the path (a loop, no anchor)", label);
         } else {
             char iname[200];
             qtb_name_label(iname, sizeof(iname), X509_get_issuer_name(cur->x));

@@ -505,6 +505,24 @@ int qtb_trust_add_crl_file(qtb_trust *t, const char *path)
     return add_file(t, path, WANT_CRLS, false);
 }
 
+int qtb_trust_add_cert(qtb_trust *t, X509 *x, bool anchor)
+{
+    QTB_ASSERT_ARG(t != NULL && x != NULL);
+    if (X509_up_ref(x) != 1) {
+        return QTB_FAIL(QTB_EGENERIC, "cannot reference a certificate");
+    }
+    return add_cert_take(t, x, anchor, "(memory)");
+}
+
+int qtb_trust_add_crl(qtb_trust *t, X509_CRL *crl)
+{
+    QTB_ASSERT_ARG(t != NULL && crl != NULL);
+    if (X509_CRL_up_ref(crl) != 1) {
+        return QTB_FAIL(QTB_EGENERIC, "cannot reference a CRL");
+    }
+    return add_crl_take(t, crl, "(memory)");
+}
+
 /* ---- folders --------------------------------------------------------------------------- */
 
 static bool has_suffix(const char *name, const char *suffix)
