@@ -3,6 +3,7 @@
  * material from $QTB_SHARED/fixtures-real, and on the generated test PKI in $QTB_FIXTURES.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include "report_int.h"
 #include "sigalg.h"
 #include "trust_int.h"
+#include "trust_priv.h"
 
 #include "qtb_test.h"
 
@@ -1608,6 +1610,102 @@ static void test_trust__gen_crl_rules(void)
     }
 }
 
+/* ---- sharing one trust set between threads ------------------------------------------------ */
+
+typedef struct thread_job {
+    const qtb_trust *t;
+    X509 *leaf;
+    STACK_OF(X509) * extra;
+    qtb_indication want;
+    int rounds;
+    int wrong; /* verdicts that differed from `want` */
+    int errors;
+} thread_job;
+
+static void *thread_main(void *arg)
+{
+    thread_job *j = arg;
+    for (int i = 0; i < j->rounds; i++) {
+        qtb_path_result r;
+        if (qtb_trust_validate(&r, j->t, j->leaf, j->extra, T0, T0, QTB_PATH_FOR_SIGNING) != 0) {
+            j->errors++;
+            continue;
+        }
+        if (r.indication != j->want) {
+            j->wrong++;
+        }
+        qtb_path_result_dispose(&r);
+    }
+    return NULL;
+}
+
+static void test_trust__threads_share_a_set(void)
+{
+    gpki p;
+    QTB_REQUIRE(gpki_make(&p, CA_OK, LEAF_OK) == 0);
+    /* a leaf under a CA of the same name but another key: must fail in every thread */
+    gcert rogue_ca = gca("QTB Test CA", NULL, T0 - YEAR, T0 + YEAR, CA_OK | O_NO_KEYID);
+    gcert rogue = gca("QTB Rogue Leaf", &rogue_ca, T0 - DAY, T0 + DAY, LEAF_OK | O_NO_KEYID);
+    X509_CRL *crl = gcrl(&p.ca, T0 - DAY, NULL, 0, 0);
+    QTB_REQUIRE(rogue_ca.x != NULL && rogue.x != NULL && crl != NULL);
+    qtb_trust *t = NULL;
+    int rc = qtb_trust_new(&t);
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, p.root.x, true);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_crl(t, crl);
+    }
+    STACK_OF(X509) *extra = sk_X509_new_null();
+    sk_X509_push(extra, p.ca.x);
+    thread_job jobs[4];
+    pthread_t th[4];
+    int started = 0;
+    for (int i = 0; i < 4 && rc == 0; i++) {
+        bool bad = i == 3;
+        jobs[i] = (thread_job){.t = t,
+                               .leaf = bad ? rogue.x : p.leaf.x,
+                               .extra = extra,
+                               .want = bad ? QTB_INDETERMINATE : QTB_TOTAL_PASSED,
+                               .rounds = 200};
+        if (pthread_create(&th[i], NULL, thread_main, &jobs[i]) != 0) {
+            rc = -1;
+            break;
+        }
+        started++;
+    }
+    for (int i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+    }
+    /* the verdicts are cached by fingerprint: leaf by CA is known to be good */
+    unsigned char lfp[QTB_FP_LEN], cfp[QTB_FP_LEN];
+    unsigned char *der = NULL;
+    int n = i2d_X509(p.leaf.x, &der);
+    int cached = -2;
+    if (rc == 0 && n > 0 && qtb_trust_fingerprint(lfp, t, der, (size_t)n) == 0) {
+        OPENSSL_free(der);
+        der = NULL;
+        n = i2d_X509(p.ca.x, &der);
+        if (n > 0 && qtb_trust_fingerprint(cfp, t, der, (size_t)n) == 0) {
+            cached = qtb_sig_cache_get(t, lfp, cfp);
+        }
+    }
+    OPENSSL_free(der);
+    qtb_trust_free(t);
+    sk_X509_free(extra);
+    X509_CRL_free(crl);
+    gfree(&rogue_ca);
+    gfree(&rogue);
+    gpki_free(&p);
+    QTB_OK_CALL(rc);
+    QTB_CHECK(started == 4);
+    for (int i = 0; i < started; i++) {
+        QTB_CHECK(jobs[i].errors == 0);
+        QTB_CHECK(jobs[i].wrong == 0);
+    }
+    QTB_CHECK(cached == 1);
+}
+
 int main(void)
 {
     QTB_RUN(test_trust__rsa_real_chain_valid_2021);
@@ -1636,5 +1734,6 @@ int main(void)
     QTB_RUN(test_trust__gen_loop_and_depth);
     QTB_RUN(test_trust__gen_v1_root);
     QTB_RUN(test_trust__gen_crl_rules);
+    QTB_RUN(test_trust__threads_share_a_set);
     return qtb_test_done();
 }
