@@ -191,6 +191,7 @@ void qtb_trust_free(qtb_trust *t)
     for (size_t i = 0; i < t->ncrls; i++) {
         X509_CRL_free(t->crls[i].crl);
         ISSUING_DIST_POINT_free(t->crls[i].idp);
+        ASN1_OCTET_STRING_free(t->crls[i].akid);
         OPENSSL_free(t->crls[i].der);
         qtb_free(t->crls[i].file);
     }
@@ -332,6 +333,7 @@ static int add_crl_take(qtb_trust *t, X509_CRL *crl, const char *file)
 done:
     X509_CRL_free(c.crl);
     ISSUING_DIST_POINT_free(c.idp);
+    ASN1_OCTET_STRING_free(c.akid);
     OPENSSL_free(c.der);
     qtb_free(c.file);
     return rc;
