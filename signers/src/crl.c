@@ -272,6 +272,10 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
         return 0;
     }
     out->status = QTB_REV_GOOD;
-    snprintf(out->note, sizeof(out->note), "CRL of %s", tu);
+    if (ignored > 0) {
+        snprintf(out->note, sizeof(out->note), "CRL of %s; another %s", tu, why);
+    } else {
+        snprintf(out->note, sizeof(out->note), "CRL of %s", tu);
+    }
     return 0;
 }
