@@ -273,7 +273,7 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
     }
     out->status = QTB_REV_GOOD;
     if (ignored > 0) {
-        snprintf(out->note, sizeof(out->note), "CRL of %s; another %s", tu, why);
+        snprintf(out->note, sizeof(out->note), "CRL of %s; another %.120s", tu, why);
     } else {
         snprintf(out->note, sizeof(out->note), "CRL of %s", tu);
     }
