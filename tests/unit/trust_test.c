@@ -368,6 +368,35 @@ static void test_trust__intermediate_as_anchor(void)
     qtb_path_result_dispose(&r);
 }
 
+/* A certificate first added as untrusted and later as an anchor is an anchor (once). */
+static void test_trust__untrusted_promoted_to_anchor(void)
+{
+    QTB_NEED_SHARED();
+    qtb_trust *t = NULL;
+    QTB_OK_CALL(qtb_trust_new(&t));
+    X509 *leaf = rsa_leaf();
+    int rc = qtb_trust_add_untrusted_file(t, shared_path("ca/nca_rsa_test.crt"));
+    qtb_path_result before, after;
+    if (rc == 0 && leaf != NULL) {
+        rc = qtb_trust_validate(&before, t, leaf, NULL, T_2021_07_11, T_2021_07_11, 0);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_anchor_file(t, shared_path("ca/nca_rsa_test.crt"));
+    }
+    if (rc == 0) {
+        rc = qtb_trust_validate(&after, t, leaf, NULL, T_2021_07_11, T_2021_07_11, 0);
+    }
+    size_t anchors = qtb_trust_anchor_count(t), untrusted = t->nuntrusted;
+    X509_free(leaf);
+    qtb_trust_free(t);
+    QTB_OK_CALL(rc);
+    EXPECT_VERDICT(before, QTB_INDETERMINATE, QTB_SUB_NO_CERTIFICATE_CHAIN_FOUND);
+    EXPECT_VERDICT(after, QTB_TOTAL_PASSED, QTB_SUB_NONE);
+    QTB_CHECK(anchors == 1 && untrusted == 0);
+    qtb_path_result_dispose(&before);
+    qtb_path_result_dispose(&after);
+}
+
 /* The intermediate may come from the document (`extra`) instead of the trust set. */
 static void test_trust__intermediate_from_extra(void)
 {
@@ -1860,6 +1889,7 @@ int main(void)
 {
     QTB_RUN(test_trust__rsa_real_chain_valid_2021);
     QTB_RUN(test_trust__intermediate_as_anchor);
+    QTB_RUN(test_trust__untrusted_promoted_to_anchor);
     QTB_RUN(test_trust__intermediate_from_extra);
     QTB_RUN(test_trust__rsa_real_crl_good);
     QTB_RUN(test_trust__rsa_real_crl_signature);
