@@ -191,6 +191,9 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
     out->status = QTB_REV_NOT_CHECKED;
     out->reason = -1;
     const X509_NAME *iname = X509_get_subject_name(issuer);
+    /* RFC 5280 §6.3.3 (f): the CRL signer's keyUsage, when present, must allow cRLSign */
+    bool may_sign_crls = (X509_get_extension_flags(issuer) & EXFLAG_KUSAGE) == 0 ||
+                         (X509_get_key_usage(issuer) & KU_CRL_SIGN) != 0;
     const qtb_tcrl *best = NULL;
     size_t ignored = 0, deltas = 0, out_of_scope = 0;
     char why[200] = "";
@@ -210,6 +213,11 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
         if (c->unusable) {
             ignored++;
             snprintf(why, sizeof(why), "%s ignored: %s", c->file, c->unusable_why);
+            continue;
+        }
+        if (!may_sign_crls) {
+            ignored++;
+            snprintf(why, sizeof(why), "%s ignored: its issuer's keyUsage lacks cRLSign", c->file);
             continue;
         }
         char sigwhy[160] = "";

@@ -69,7 +69,8 @@ typedef struct qtb_path_result {
  * CHAIN_CONSTRAINTS_FAILURE, REVOKED_CA_NO_POE, OUT_OF_BOUNDS_NO_POE, TRY_LATER.
  *
  * A CRL is used only if its issuer name matches (and its AKI the issuer's SKI, when both are
- * present), its signature verifies with the issuer's key, it has no critical extension we do
+ * present), the issuer's keyUsage (if any) has cRLSign, its signature verifies with the
+ * issuer's key, it has no critical extension we do
  * not process and its issuingDistributionPoint scope covers the certificate; of those, the one
  * with the latest thisUpdate is used. A certificate listed there is revoked at its
  * revocationDate (certificateHold counts; removeFromCRL does not), whatever the CRL's age. A

@@ -1018,18 +1018,19 @@ static void test_trust__pki_newest_crl_wins(void)
 #define YEAR (365 * DAY)
 
 enum {
-    O_CA = 1u << 0,         /* basicConstraints critical CA:TRUE */
-    O_PATHLEN0 = 1u << 1,   /* ... pathlen:0 */
-    O_BC_FALSE = 1u << 2,   /* basicConstraints CA:FALSE */
-    O_KU_CA = 1u << 3,      /* keyUsage keyCertSign, cRLSign */
-    O_KU_SIGN = 1u << 4,    /* keyUsage digitalSignature, nonRepudiation */
-    O_KU_ENC = 1u << 5,     /* keyUsage keyEncipherment only */
-    O_CRIT_OTHER = 1u << 6, /* a critical extension 1.2.3.4.5 */
-    O_OTHER = 1u << 7,      /* the same, not critical */
-    O_NC_KZ = 1u << 8,      /* nameConstraints permitted email .kz */
-    O_NO_KEYID = 1u << 9,   /* no SKI/AKI */
-    O_V1 = 1u << 10,        /* version 1, no extensions */
-    O_PSS = 1u << 11,       /* sign with RSASSA-PSS */
+    O_CA = 1u << 0,            /* basicConstraints critical CA:TRUE */
+    O_PATHLEN0 = 1u << 1,      /* ... pathlen:0 */
+    O_BC_FALSE = 1u << 2,      /* basicConstraints CA:FALSE */
+    O_KU_CA = 1u << 3,         /* keyUsage keyCertSign, cRLSign */
+    O_KU_SIGN = 1u << 4,       /* keyUsage digitalSignature, nonRepudiation */
+    O_KU_ENC = 1u << 5,        /* keyUsage keyEncipherment only */
+    O_CRIT_OTHER = 1u << 6,    /* a critical extension 1.2.3.4.5 */
+    O_OTHER = 1u << 7,         /* the same, not critical */
+    O_NC_KZ = 1u << 8,         /* nameConstraints permitted email .kz */
+    O_NO_KEYID = 1u << 9,      /* no SKI/AKI */
+    O_V1 = 1u << 10,           /* version 1, no extensions */
+    O_PSS = 1u << 11,          /* sign with RSASSA-PSS */
+    O_KU_CERT_ONLY = 1u << 12, /* keyUsage keyCertSign only (no cRLSign) */
 };
 
 typedef struct gcert {
@@ -1119,6 +1120,9 @@ static X509 *gcert_make(const char *cn, EVP_PKEY *key, const gcert *iss, int64_t
         if (ok && (opts & O_KU_CA)) {
             ok = add_ext(x, ix, NID_key_usage, "critical,keyCertSign,cRLSign") == 0;
         }
+        if (ok && (opts & O_KU_CERT_ONLY)) {
+            ok = add_ext(x, ix, NID_key_usage, "critical,keyCertSign") == 0;
+        }
         if (ok && (opts & O_KU_SIGN)) {
             ok = add_ext(x, ix, NID_key_usage, "critical,digitalSignature,nonRepudiation") == 0;
         }
@@ -1143,8 +1147,9 @@ static X509 *gcert_make(const char *cn, EVP_PKEY *key, const gcert *iss, int64_t
             ok = add_ext(x, ix, NID_subject_alt_name, v) == 0;
         }
     }
-    ok = ok && sign_cert(x, iss != NULL ? iss->key : key, md != NULL ? md : "SHA256",
-                         (opts & O_PSS) != 0) == 0;
+    /* md "" signs without a separate digest (EdDSA) */
+    const char *mdname = md == NULL ? "SHA256" : (md[0] == '\0' ? NULL : md);
+    ok = ok && sign_cert(x, iss != NULL ? iss->key : key, mdname, (opts & O_PSS) != 0) == 0;
     X509_NAME_free(name);
     if (!ok) {
         X509_free(x);
@@ -1538,6 +1543,63 @@ static void test_trust__gen_rsa_algorithms(void)
     }
 }
 
+/* Ed25519 and ECDSA P-384 paths, each with a tampered twin. */
+static void test_trust__gen_other_algorithms(void)
+{
+    struct {
+        const char *name;
+        EVP_PKEY *key;
+        const char *md;
+    } algs[2] = {
+        {"Ed25519", EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"), ""},
+        {"P-384", EVP_EC_gen("P-384"), "SHA384"},
+    };
+    for (size_t a = 0; a < 2; a++) {
+        QTB_REQUIRE(algs[a].key != NULL);
+        gcert root = {.key = algs[a].key};
+        root.x = gcert_make("QTB Alg Root", root.key, NULL, T0 - YEAR, T0 + YEAR, CA_OK, algs[a].md,
+                            NULL);
+        EVP_PKEY *lk = EVP_EC_gen("P-256");
+        X509 *leaf = root.x != NULL ? gcert_make("QTB Alg Leaf", lk, &root, T0 - DAY, T0 + DAY,
+                                                 LEAF_OK, algs[a].md, NULL)
+                                    : NULL;
+        QTB_REQUIRE(root.x != NULL && leaf != NULL);
+        leaf = reparse(leaf);
+        unsigned char *der = NULL;
+        int n = i2d_X509(leaf, &der);
+        der[n - 5] ^= 0x04;
+        const unsigned char *p = der;
+        X509 *bad = d2i_X509(NULL, &p, n);
+        OPENSSL_free(der);
+        qtb_trust *t = NULL;
+        int rc = qtb_trust_new(&t);
+        if (rc == 0) {
+            rc = qtb_trust_add_cert(t, root.x, true);
+        }
+        qtb_path_result good, tampered;
+        if (rc == 0 && bad != NULL) {
+            rc = qtb_trust_validate(&good, t, leaf, NULL, T0, T0, 0);
+        }
+        if (rc == 0 && bad != NULL) {
+            rc = qtb_trust_validate(&tampered, t, bad, NULL, T0, T0, 0);
+        }
+        qtb_trust_free(t);
+        X509_free(leaf);
+        X509_free(bad);
+        EVP_PKEY_free(lk);
+        gfree(&root);
+        QTB_REQUIRE(bad != NULL);
+        QTB_OK_CALL(rc);
+        if (good.indication != QTB_TOTAL_PASSED) {
+            fprintf(stderr, "  %s:\n", algs[a].name);
+        }
+        EXPECT_VERDICT(good, QTB_TOTAL_PASSED, QTB_SUB_NONE);
+        EXPECT_VERDICT(tampered, QTB_INDETERMINATE, QTB_SUB_CERTIFICATE_CHAIN_GENERAL_FAILURE);
+        qtb_path_result_dispose(&good);
+        qtb_path_result_dispose(&tampered);
+    }
+}
+
 /* Two CAs with the same name and different keys; a leaf of each; no key identifiers. */
 static void test_trust__gen_same_name_issuers(void)
 {
@@ -1744,6 +1806,33 @@ static void test_trust__gen_crl_rules(void)
     }
 }
 
+/* A CA whose keyUsage does not include cRLSign cannot vouch for its CRLs. */
+static void test_trust__gen_crl_signer_keyusage(void)
+{
+    gpki p, q;
+    QTB_REQUIRE(gpki_make(&p, O_CA | O_KU_CERT_ONLY, LEAF_OK) == 0);
+    QTB_REQUIRE(gpki_make(&q, CA_OK, LEAF_OK) == 0);
+    X509_CRL *crl_p = gcrl(&p.ca, T0 - DAY, NULL, 0, 0);
+    X509_CRL *crl_q = gcrl(&q.ca, T0 - DAY, NULL, 0, 0);
+    QTB_REQUIRE(crl_p != NULL && crl_q != NULL);
+    qtb_path_result rp, rq;
+    int rc = gpki_validate(&rp, &p, &crl_p, 1, T0, 0);
+    if (rc == 0) {
+        rc = gpki_validate(&rq, &q, &crl_q, 1, T0, 0);
+    }
+    X509_CRL_free(crl_p);
+    X509_CRL_free(crl_q);
+    gpki_free(&p);
+    gpki_free(&q);
+    QTB_OK_CALL(rc);
+    EXPECT_VERDICT(rp, QTB_INDETERMINATE, QTB_SUB_TRY_LATER);
+    QTB_CHECK(contains(rp.message, "cRLSign"));
+    /* twin: the same with keyCertSign and cRLSign */
+    EXPECT_VERDICT(rq, QTB_TOTAL_PASSED, QTB_SUB_NONE);
+    qtb_path_result_dispose(&rp);
+    qtb_path_result_dispose(&rq);
+}
+
 /* Inner and outer signature algorithms: NULL vs absent parameters pass, another OID does not. */
 static void test_trust__signature_algorithm_match(void)
 {
@@ -1912,10 +2001,12 @@ int main(void)
     QTB_RUN(test_trust__gen_name_constraints);
     QTB_RUN(test_trust__gen_ca_validity);
     QTB_RUN(test_trust__gen_rsa_algorithms);
+    QTB_RUN(test_trust__gen_other_algorithms);
     QTB_RUN(test_trust__gen_same_name_issuers);
     QTB_RUN(test_trust__gen_loop_and_depth);
     QTB_RUN(test_trust__gen_v1_root);
     QTB_RUN(test_trust__gen_crl_rules);
+    QTB_RUN(test_trust__gen_crl_signer_keyusage);
     QTB_RUN(test_trust__signature_algorithm_match);
     QTB_RUN(test_trust__threads_share_a_set);
     return qtb_test_done();
