@@ -447,7 +447,7 @@ static void check_issuer(verdict *v, const pctx *c, size_t i, const char *label)
     X509 *x = c->chain[i]->x;
     uint32_t fl = X509_get_extension_flags(x);
     bool v1_anchor =
-        c->chain[i]->anchor && X509_get_version(x) == X509_VERSION_1 && (fl & EXFLAG_SS) != 0;
+        c->chain[i]->anchor && X509_get_version(x) == X509_VERSION_1 && is_self_issued(x);
     if (!v1_anchor && ((fl & EXFLAG_BCONS) == 0 || (fl & EXFLAG_CA) == 0)) {
         verdict_set(v, PRIO_CONSTRAINTS, QTB_INDETERMINATE, QTB_SUB_CHAIN_CONSTRAINTS_FAILURE,
                     "'%s' issues certificates but is not a CA (basicConstraints)", label);
@@ -688,7 +688,8 @@ static int validate_path(qtb_path_result *out, const pctx *c, int64_t sig_time, 
                                  now));
     }
     X509 *anchor = c->chain[n - 1]->x;
-    if ((X509_get_extension_flags(anchor) & EXFLAG_SS) == 0) {
+    /* by name, not EXFLAG_SS: OpenSSL cannot tell a GOST root's self-signature */
+    if (!is_self_issued(anchor)) {
         const qtb_tcert *iss = anchor_issuer(c->t, anchor);
         if (iss != NULL) {
             QTB_TRY(check_revocation(&v, out, c, anchor, iss->x, iss->fp, n == 1,

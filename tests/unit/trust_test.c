@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -1874,6 +1875,61 @@ static void test_trust__signature_algorithm_match(void)
     QTB_CHECK(rc_bad == QTB_EPARSE && ok_bad == 0);
 }
 
+/* The operator's view of a set: a good CRL, one with an unknown critical extension. */
+static void test_trust__describe_json(void)
+{
+    gpki p;
+    QTB_REQUIRE(gpki_make(&p, CA_OK, LEAF_OK) == 0);
+    X509_CRL *good = gcrl(&p.ca, T0 - DAY, NULL, 0, 0);
+    X509_CRL *crit = gcrl(&p.ca, T0 - 2 * DAY, NULL, 0, C_CRIT_OTHER);
+    QTB_REQUIRE(good != NULL && crit != NULL);
+    qtb_trust *t = NULL;
+    int rc = qtb_trust_new(&t);
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, p.root.x, true);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, p.ca.x, false);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_crl(t, good);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_crl(t, crit);
+    }
+    char *doc = NULL, *later = NULL;
+    if (rc == 0) {
+        rc = qtb_trust_describe_json(&doc, t, T0);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_describe_json(&later, t, T0 + YEAR);
+    }
+    qtb_trust_free(t);
+    X509_CRL_free(good);
+    X509_CRL_free(crit);
+    gpki_free(&p);
+    QTB_OK_CALL(rc);
+    json_t *d = json_loads(doc, 0, NULL);
+    json_t *l = json_loads(later, 0, NULL);
+    qtb_string_free(doc);
+    qtb_string_free(later);
+    QTB_REQUIRE(d != NULL && l != NULL);
+    json_t *crls = json_object_get(d, "crls");
+    QTB_CHECK(json_array_size(json_object_get(d, "anchors")) == 1);
+    QTB_CHECK(json_array_size(json_object_get(d, "untrusted")) == 1);
+    QTB_CHECK(json_array_size(crls) == 2);
+    json_t *c0 = json_array_get(crls, 0), *c1 = json_array_get(crls, 1);
+    QTB_CHECK_STR(json_string_value(json_object_get(c0, "signature")), "valid");
+    QTB_CHECK(json_object_get(c0, "unusable") == NULL);
+    QTB_CHECK(json_is_false(json_object_get(c0, "expired")));
+    QTB_CHECK(contains(json_string_value(json_object_get(c1, "unusable")), "1.2.3.4.6"));
+    /* twin: a year later both CRLs (one month each) have expired */
+    json_t *lc = json_array_get(json_object_get(l, "crls"), 0);
+    QTB_CHECK(json_is_true(json_object_get(lc, "expired")));
+    json_decref(d);
+    json_decref(l);
+}
+
 /* ---- sharing one trust set between threads ------------------------------------------------ */
 
 typedef struct thread_job {
@@ -2008,6 +2064,7 @@ int main(void)
     QTB_RUN(test_trust__gen_crl_rules);
     QTB_RUN(test_trust__gen_crl_signer_keyusage);
     QTB_RUN(test_trust__signature_algorithm_match);
+    QTB_RUN(test_trust__describe_json);
     QTB_RUN(test_trust__threads_share_a_set);
     return qtb_test_done();
 }
