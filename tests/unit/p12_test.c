@@ -3,6 +3,8 @@
  * (MANIFEST.tsv), stores built here with OpenSSL (chain, no MAC, no key), and bad input.
  */
 #include <jansson.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/pkcs12.h>
 
 #include <qtb/cert.h>
@@ -172,6 +174,118 @@ static void test_p12__real_stores(void)
     QTB_NEED_SHARED();
     for (size_t i = 0; i < QTB_ARRAY_LEN(real); i++) {
         check_real(&real[i]);
+    }
+}
+
+/*
+ * The GOST key bytes are what the signer needs: d·G on the key's curve must be the certificate's
+ * public key (X‖Y little-endian, kz-pki.md §3.6). Curves: CryptoPro-A (34.310-2004) and
+ * tc26-512-paramSetA (34.10-2015/512, RFC 7836), both with cofactor 1.
+ */
+static const struct {
+    const char *param_set;
+    const char *p, *a, *b, *q, *gx, *gy;
+} curves[] = {
+    {"1.2.398.3.10.1.1.1.1.1", "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD97",
+     "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD94", "A6",
+     "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF6C611070995AD10045841B09B761B893", "1",
+     "8D91E471E0989CDA27DF505A453F2B7635294F2DDF23E3B122ACC99C9E9F1E14"},
+    {"1.2.398.3.10.1.1.2.2.1",
+     "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+     "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFDC7",
+     "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+     "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFDC4",
+     "E8C2505DEDFC86DDC1BD0B2B6667F1DA34B82574761CB0E879BD081CFD0B6265"
+     "EE3CB090F30D27614CB4574010DA90DD862EF9D4EBEE4761503190785A71C760",
+     "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+     "27E69532F48D89116FF22B8D4E0560609B4B38ABFAD2B85DCACDB1411F10B275",
+     "3",
+     "7503CFE87A836AE3A61B8816E25450E6CE5E1C93ACF1ABC1778064FDCBEFA921"
+     "DF1626BE4FD036E93D75E6A50E3A41E98028FE5FC235F5B889A589CB5215F2A4"},
+};
+
+/* 1 when d·G equals the SPKI point, 0 when not, -1 on a setup failure. */
+static int gost_pub_matches(size_t curve, const unsigned char *d, size_t dlen, X509 *cert)
+{
+    BIGNUM *p = NULL, *a = NULL, *b = NULL, *q = NULL, *gx = NULL, *gy = NULL;
+    BN_hex2bn(&p, curves[curve].p);
+    BN_hex2bn(&a, curves[curve].a);
+    BN_hex2bn(&b, curves[curve].b);
+    BN_hex2bn(&q, curves[curve].q);
+    BN_hex2bn(&gx, curves[curve].gx);
+    BN_hex2bn(&gy, curves[curve].gy);
+    BIGNUM *k = BN_lebin2bn(d, (int)dlen, NULL);
+    BIGNUM *x = BN_new(), *y = BN_new();
+    EC_GROUP *g = EC_GROUP_new_curve_GFp(p, a, b, NULL);
+    EC_POINT *gen = g != NULL ? EC_POINT_new(g) : NULL;
+    EC_POINT *r = g != NULL ? EC_POINT_new(g) : NULL;
+    int result = -1;
+    if (gen != NULL && r != NULL && k != NULL && x != NULL && y != NULL &&
+        EC_POINT_set_affine_coordinates(g, gen, gx, gy, NULL) &&
+        EC_GROUP_set_generator(g, gen, q, BN_value_one()) &&
+        EC_POINT_mul(g, r, k, NULL, NULL, NULL) &&
+        EC_POINT_get_affine_coordinates(g, r, x, y, NULL)) {
+        const unsigned char *pk = NULL;
+        int pklen = 0;
+        X509_PUBKEY_get0_param(NULL, &pk, &pklen, NULL, X509_get_X509_PUBKEY(cert));
+        /* The BIT STRING holds an OCTET STRING of X‖Y. */
+        const unsigned char *c = pk;
+        ASN1_OCTET_STRING *os = d2i_ASN1_OCTET_STRING(NULL, &c, pklen);
+        int half = os != NULL ? ASN1_STRING_length(os) / 2 : 0;
+        BIGNUM *px = os != NULL ? BN_lebin2bn(ASN1_STRING_get0_data(os), half, NULL) : NULL;
+        BIGNUM *py = os != NULL ? BN_lebin2bn(ASN1_STRING_get0_data(os) + half, half, NULL) : NULL;
+        result = px != NULL && py != NULL && BN_cmp(px, x) == 0 && BN_cmp(py, y) == 0;
+        BN_free(px);
+        BN_free(py);
+        ASN1_OCTET_STRING_free(os);
+    }
+    EC_POINT_free(gen);
+    EC_POINT_free(r);
+    EC_GROUP_free(g);
+    BN_free(p);
+    BN_free(a);
+    BN_free(b);
+    BN_free(q);
+    BN_free(gx);
+    BN_free(gy);
+    BN_clear_free(k);
+    BN_free(x);
+    BN_free(y);
+    return result;
+}
+
+static void test_p12__gost_key_matches_certificate(void)
+{
+    QTB_NEED_SHARED();
+    for (size_t i = 0; i < QTB_ARRAY_LEN(real); i++) {
+        if (real[i].gost_key_len == 0) {
+            continue;
+        }
+        char rel[256];
+        snprintf(rel, sizeof(rel), "p12/%s.p12", real[i].file);
+        unsigned char *buf = NULL;
+        size_t len = 0;
+        QTB_OK_CALL(read_shared(&buf, &len, rel));
+        qtb_p12 *p = NULL;
+        int rc = qtb_p12_open(&p, buf, len, real[i].password);
+        qtb_free(buf);
+        QTB_REQUIRE(rc == 0);
+        const unsigned char *key = NULL;
+        size_t key_len = 0;
+        const ASN1_OBJECT *alg = NULL, *params = NULL;
+        QTB_CHECK(qtb_p12_gost_key(p, &key, &key_len, &alg, &params) == 0);
+        char oid[64] = "";
+        OBJ_obj2txt(oid, sizeof(oid), params, 1);
+        size_t curve = strcmp(oid, curves[0].param_set) == 0 ? 0 : 1;
+        QTB_CHECK_STR(oid, curves[curve].param_set);
+        QTB_CHECK(gost_pub_matches(curve, key, key_len, qtb_p12_cert(p)) == 1);
+        /* Negative twin: one flipped bit gives another point. */
+        unsigned char bad[64];
+        memcpy(bad, key, key_len);
+        bad[0] ^= 1;
+        QTB_CHECK(gost_pub_matches(curve, bad, key_len, qtb_p12_cert(p)) == 0);
+        qtb_wipe(bad, sizeof(bad));
+        qtb_p12_free(p);
     }
 }
 
@@ -468,6 +582,7 @@ static void test_p12__generated_pki(void)
 int main(void)
 {
     QTB_RUN(test_p12__real_stores);
+    QTB_RUN(test_p12__gost_key_matches_certificate);
     QTB_RUN(test_p12__real_wrong_password);
     QTB_RUN(test_p12__truncated_and_tampered);
     QTB_RUN(test_p12__base64_input);
