@@ -186,7 +186,9 @@ static void process_block(qtb_streebog_ctx *c, const unsigned char *p, uint64_t 
 int qtb_streebog_init(qtb_streebog_ctx *c, size_t out_len)
 {
     QTB_ASSERT_ARG(c != NULL);
-    QTB_ASSERT_ARG(out_len == QTB_STREEBOG256_LEN || out_len == QTB_STREEBOG512_LEN);
+    if (out_len != QTB_STREEBOG256_LEN && out_len != QTB_STREEBOG512_LEN) {
+        return QTB_FAIL(QTB_EUSAGE, "Streebog produces 32 or 64 bytes, not %zu", out_len);
+    }
     pthread_once(&lps_once, lps_table_build);
     memset(c, 0, sizeof(*c));
     c->out_len = out_len;
