@@ -203,8 +203,6 @@ int qtb_gost_sign_digest(unsigned char *sig, size_t sig_cap, size_t *sig_len,
 int qtb_gost_sign(unsigned char *sig, size_t sig_cap, size_t *sig_len, const qtb_gost_privkey *key,
                   const unsigned char *data, size_t len) QTB_MUST_USE;
 
-/* The backend for qtb_sig_verify (sigalg.h). */
-struct qtb_sigalg_ops;
-extern const struct qtb_sigalg_ops qtb_sigalg_gost;
+/* The qtb_sig_verify backend is qtb_sigalg_gost, declared in sigalg.h. */
 
 #endif

@@ -18,6 +18,7 @@
  * a new backend is one line here and one .c file.
  */
 static const qtb_sigalg_ops *const backends[] = {
+    &qtb_sigalg_gost, /* Kazakh GOST (and legacy Tumar keys, refused by name) */
     &qtb_sigalg_openssl,
 };
 
@@ -130,13 +131,53 @@ int qtb_sig_verify_signed_der(int *ok, const qtb_signed_der *sd, const X509_PUBK
 }
 
 /*
+ * An AlgorithmIdentifier whose parameters are absent or NULL: the span of its OID TLV.
+ * False for anything else (other parameters, trailing bytes, not DER).
+ */
+static bool alg_oid_only(const unsigned char **oid, size_t *oid_len, const unsigned char *alg,
+                         size_t alg_len)
+{
+    qtb_reader r;
+    qtb_reader_init(&r, alg, alg_len);
+    uint8_t tag = 0;
+    const unsigned char *c = NULL;
+    size_t clen = 0;
+    if (qtb_reader_der_tlv(&r, &tag, &c, &clen) < 0 || tag != 0x30 || qtb_reader_left(&r) != 0) {
+        return false;
+    }
+    qtb_reader in;
+    qtb_reader_init(&in, c, clen);
+    size_t start = in.pos;
+    if (qtb_reader_der_tlv(&in, &tag, &c, &clen) < 0 || tag != 0x06) {
+        return false;
+    }
+    *oid = in.data + start;
+    *oid_len = in.pos - start;
+    if (qtb_reader_left(&in) == 0) {
+        return true;
+    }
+    return qtb_reader_der_tlv(&in, &tag, &c, &clen) == 0 && tag == 0x05 && clen == 0 &&
+           qtb_reader_left(&in) == 0;
+}
+
+/*
  * The AlgorithmIdentifier inside the signed part must be the outer one (RFC 5280 §4.1.1.2,
- * §5.1.1.2); compared as encoded, so parameters spelled differently do not pass.
+ * §5.1.1.2); compared as encoded, so parameters spelled differently do not pass, with one
+ * exception: absent and NULL parameters count as the same (the usual reading, cf. RFC 4055
+ * §2.1). NCA RK's real GOST-2015 CRL (nca_gost2022_test.crl, 2026) has SEQUENCE { OID } inside
+ * and SEQUENCE { OID, NULL } outside.
  */
 static bool inner_alg_matches(const qtb_signed_der *sd, const unsigned char *inner_alg,
                               size_t inner_len)
 {
-    return inner_len == sd->alg_der_len && memcmp(inner_alg, sd->alg_der, inner_len) == 0;
+    if (inner_len == sd->alg_der_len && memcmp(inner_alg, sd->alg_der, inner_len) == 0) {
+        return true;
+    }
+    const unsigned char *a = NULL, *b = NULL;
+    size_t a_len = 0, b_len = 0;
+    return alg_oid_only(&a, &a_len, inner_alg, inner_len) &&
+           alg_oid_only(&b, &b_len, sd->alg_der, sd->alg_der_len) && a_len == b_len &&
+           memcmp(a, b, a_len) == 0;
 }
 
 /* tbsCertificate: [0] version OPTIONAL, serialNumber, signature AlgorithmIdentifier, ... */

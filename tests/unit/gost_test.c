@@ -16,6 +16,8 @@
 #include "ossl_int.h"
 #include "p12_int.h"
 #include "qtb_test.h"
+#include "report_int.h"
+#include "trust_int.h"
 #include "sigalg.h"
 
 /* ---- helpers ------------------------------------------------------------------------------ */
@@ -1056,6 +1058,153 @@ static void test_gost__sigalg_mismatch(void)
     signed_dispose(&root_d);
 }
 
+/* ---- through the shared dispatcher and path validation ----------------------------------------
+ */
+
+static X509 *p12_cert(const char *rel, const char *password)
+{
+    unsigned char *der = NULL;
+    size_t len = 0;
+    if (read_real(&der, &len, rel) < 0) {
+        return NULL;
+    }
+    qtb_p12 *p12 = NULL;
+    int rc = qtb_p12_open(&p12, der, len, password);
+    qtb_free(der);
+    if (rc < 0) {
+        return NULL;
+    }
+    X509 *x = qtb_p12_cert(p12);
+    if (x != NULL) {
+        X509_up_ref(x);
+    }
+    qtb_p12_free(p12);
+    return x;
+}
+
+static void validate_at(qtb_path_result *r, const char *root, const char *inter, const char *crl,
+                        X509 *leaf, const char *when)
+{
+    char path[3][4096];
+    const char *rel[3] = {root, inter, crl};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path[i], sizeof(path[i]), "%s/fixtures-real/%s", qtb_test_shared_dir(), rel[i]);
+    }
+    int64_t t = 0;
+    qtb_trust *trust = NULL;
+    int rc = qtb_time_parse_rfc3339(&t, when);
+    if (rc == 0) {
+        rc = qtb_trust_new(&trust);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_anchor_file(trust, path[0]);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_untrusted_file(trust, path[1]);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_crl_file(trust, path[2]);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_validate(r, trust, leaf, NULL, t, t, QTB_PATH_FOR_SIGNING);
+    }
+    qtb_trust_free(trust);
+    if (rc != 0) {
+        fprintf(stderr, "  validation did not run: %s\n", qtb_error_last()->message);
+        qtb_t_case_failed = 1;
+        qtb_path_result_init(r);
+    }
+}
+
+/* qtb_sig_verify_cert/_crl reach the gost backend (it is first in the list). */
+static void test_gost__dispatch(void)
+{
+    QTB_NEED_SHARED();
+    signed_der root_d, inter_d, crl_d, ee_d, i04_d;
+    X509 *root = load_cert(&root_d, "ca/root_test_gost_2022.cer");
+    X509 *inter = load_cert(&inter_d, "ca/nca_gost2022_test.cer");
+    X509 *ee04 = load_cert(&ee_d, "gost/gost2004_legal_ceo_valid_sign_2022.cer");
+    X509 *inter04 = load_cert(&i04_d, "ca/nca_gost_test.crt");
+    QTB_REQUIRE(root != NULL && inter != NULL && ee04 != NULL && inter04 != NULL);
+    QTB_OK_CALL(load_signed(&crl_d, "ca/nca_gost2022_test.crl"));
+    const unsigned char *p = crl_d.der;
+    X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)crl_d.len);
+    QTB_REQUIRE(crl != NULL);
+    int ok = -1;
+    QTB_OK_CALL(qtb_sig_verify_cert(&ok, inter, root));
+    QTB_CHECK(ok == 1);
+    QTB_OK_CALL(qtb_sig_verify_cert(&ok, inter, inter));
+    QTB_CHECK(ok == 0);
+    QTB_OK_CALL(qtb_sig_verify_crl(&ok, crl, inter));
+    QTB_CHECK(ok == 1);
+    QTB_OK_CALL(qtb_sig_verify_crl(&ok, crl, root));
+    QTB_CHECK(ok == 0);
+    QTB_OK_CALL(qtb_sig_verify_cert(&ok, ee04, inter04));
+    QTB_CHECK(ok == 1);
+    /* A 2004 certificate checked with a 2015 issuer key: the pair does not match. */
+    QTB_CHECK(qtb_sig_verify_cert(&ok, ee04, inter) < 0);
+    QTB_CHECK(ok == 0);
+    X509_CRL_free(crl);
+    X509_free(root);
+    X509_free(inter);
+    X509_free(ee04);
+    X509_free(inter04);
+    signed_dispose(&root_d);
+    signed_dispose(&inter_d);
+    signed_dispose(&crl_d);
+    signed_dispose(&ee_d);
+    signed_dispose(&i04_d);
+}
+
+/* Whole GOST-2015 paths with the real 2026 CRL: a valid key passes, a revoked one fails. */
+static void test_gost__path_2015_with_crl(void)
+{
+    QTB_NEED_SHARED();
+    QTB_OK_CALL(qtb_ossl_init());
+    X509 *valid = p12_cert("p12/gost2015_individual_valid_2026.p12", "Qwerty12");
+    X509 *revoked = p12_cert("p12/gost2015_individual_revoked_2026.p12", "Qwerty12");
+    QTB_REQUIRE(valid != NULL && revoked != NULL);
+    qtb_path_result r;
+    validate_at(&r, "ca/root_test_gost_2022.cer", "ca/nca_gost2022_test.cer",
+                "ca/nca_gost2022_test.crl", valid, "2026-09-01T00:00:00Z");
+    if (r.indication != QTB_TOTAL_PASSED) {
+        fprintf(stderr, "  valid GOST-2015 path: %s\n", r.message);
+    }
+    QTB_CHECK(r.indication == QTB_TOTAL_PASSED);
+    QTB_CHECK(r.chain != NULL && sk_X509_num(r.chain) == 3);
+    qtb_path_result_dispose(&r);
+    validate_at(&r, "ca/root_test_gost_2022.cer", "ca/nca_gost2022_test.cer",
+                "ca/nca_gost2022_test.crl", revoked, "2026-09-01T00:00:00Z");
+    QTB_CHECK(r.indication == QTB_TOTAL_FAILED && r.sub == QTB_SUB_REVOKED);
+    qtb_path_result_dispose(&r);
+    X509_free(valid);
+    X509_free(revoked);
+}
+
+/* The GOST-2004 path (CryptoPro-A, test-S-box hash) with its 2022 CRL. */
+static void test_gost__path_2004_with_crl(void)
+{
+    QTB_NEED_SHARED();
+    signed_der ee_d;
+    X509 *ee = load_cert(&ee_d, "gost/gost2004_legal_ceo_valid_sign_2022.cer");
+    QTB_REQUIRE(ee != NULL);
+    qtb_path_result r;
+    validate_at(&r, "ca/root_gost_test.crt", "ca/nca_gost_test.crt", "ca/nca_gost_test.crl", ee,
+                "2022-05-01T00:00:00Z");
+    if (r.indication != QTB_TOTAL_PASSED) {
+        fprintf(stderr, "  GOST-2004 path: %s\n", r.message);
+    }
+    QTB_CHECK(r.indication == QTB_TOTAL_PASSED);
+    qtb_path_result_dispose(&r);
+    /* Negative twin: with the 2015 hierarchy as the only anchor there is no path. */
+    validate_at(&r, "ca/root_test_gost_2022.cer", "ca/nca_gost2022_test.cer",
+                "ca/nca_gost2022_test.crl", ee, "2022-05-01T00:00:00Z");
+    QTB_CHECK(r.indication == QTB_INDETERMINATE);
+    qtb_path_result_dispose(&r);
+    X509_free(ee);
+    signed_dispose(&ee_d);
+}
+
 /*
  * qtb_ossl_init drops the OSSL_PROVIDER pointers it loads, so at exit LeakSanitizer finds the
  * legacy provider (and its child library context) unreachable, depending on what is left on the
@@ -1087,5 +1236,8 @@ int main(void)
     QTB_RUN(test_gost__spki_params);
     QTB_RUN(test_gost__tumar_and_foreign_keys);
     QTB_RUN(test_gost__sigalg_mismatch);
+    QTB_RUN(test_gost__dispatch);
+    QTB_RUN(test_gost__path_2015_with_crl);
+    QTB_RUN(test_gost__path_2004_with_crl);
     return qtb_test_done();
 }
