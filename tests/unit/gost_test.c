@@ -430,6 +430,73 @@ static void test_gost__digest_length(void)
     qtb_gost_privkey_wipe(&k);
 }
 
+/* ---- tc26-256-A against an independent implementation -------------------------------------------
+ */
+
+/*
+ * No real Kazakh GOST-2015/256 sample exists, so this known answer comes from Debian's gost-engine
+ * (libengine-gost-openssl 3.0.1, run once by hand: genpkey gost2012_256 paramset:TCA, dgst
+ * -md_gost12_256, pkeyutl -sign). The engine's s||r big-endian signature is stored here
+ * byte-reversed, i.e. in the Kazakh r||s little-endian layout; the key is its X||Y as is. It
+ * checks the curve constants and arithmetic; the Kazakh OID mapping stays unconfirmed.
+ */
+static const char tca_msg[] = "qoltanba tc26-256-A control message";
+static const char tca_pub_xy[] = "d73a5fa93dc4643e975e70e0931d9d0f337474432e2792bae5ef2170662cdc01"
+                                 "4be9d8faf4337d6e9d4a81006dc9005c0d611a9377593c1c34553c4f38e6b555";
+static const char tca_digest[] = "bda57936b60c00321c39a1e8dcb158de067cd9fc8e46e3342737becab98d3adf";
+static const char tca_sig[] = "8789d16545c434735dedae94f6e859c4e1531b0d58c922372e604569b453202f"
+                              "a7d7b2b7a1d3c64b5361adf6ab0c2fadcf1782506fabd9843e6a5380fb806232";
+
+static size_t unhex(unsigned char *out, size_t cap, const char *hex)
+{
+    size_t n = strlen(hex) / 2;
+    for (size_t i = 0; i < n && i < cap; i++) {
+        unsigned v = 0;
+        for (size_t j = 0; j < 2; j++) {
+            char c = hex[2 * i + j];
+            v = v * 16 + (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
+        }
+        out[i] = (unsigned char)v;
+    }
+    return n < cap ? n : cap;
+}
+
+static void test_gost__tc26_256_engine_kat(void)
+{
+    const qtb_gost_alg *a = qtb_gost_alg_find("GOST34.10-2015-256");
+    unsigned char xy[64], want[32], sig[64], d[32];
+    QTB_REQUIRE(unhex(xy, sizeof(xy), tca_pub_xy) == 64);
+    QTB_REQUIRE(unhex(want, sizeof(want), tca_digest) == 32);
+    QTB_REQUIRE(unhex(sig, sizeof(sig), tca_sig) == 64);
+    QTB_OK_CALL(qtb_streebog(d, 32, tca_msg, strlen(tca_msg)));
+    QTB_CHECK(memcmp(d, want, 32) == 0);
+
+    qtb_gost_pubkey k;
+    QTB_OK_CALL(qtb_gost_pubkey_from_raw(&k, a, xy, 64));
+    int ok = -1;
+    QTB_OK_CALL(qtb_gost_verify(&ok, &k, (const unsigned char *)tca_msg, strlen(tca_msg), sig, 64));
+    QTB_CHECK(ok == 1);
+    /* The same through a Kazakh 256-bit SPKI and the backend. */
+    X509_PUBKEY *spki = make_spki_for(&k);
+    X509_ALGOR *alg = make_sigalg(a->sig_oid, true);
+    QTB_REQUIRE(spki != NULL && alg != NULL);
+    QTB_OK_CALL(qtb_sigalg_gost.verify(&ok, spki, alg, (const unsigned char *)tca_msg,
+                                       strlen(tca_msg), sig, 64));
+    QTB_CHECK(ok == 1);
+    /* Negative twins: the engine's own byte order, another message. */
+    unsigned char rev[64];
+    for (size_t i = 0; i < 64; i++) {
+        rev[i] = sig[63 - i];
+    }
+    QTB_OK_CALL(qtb_gost_verify(&ok, &k, (const unsigned char *)tca_msg, strlen(tca_msg), rev, 64));
+    QTB_CHECK(ok == 0);
+    QTB_OK_CALL(
+        qtb_sigalg_gost.verify(&ok, spki, alg, (const unsigned char *)tca_msg, 10, sig, 64));
+    QTB_CHECK(ok == 0);
+    X509_PUBKEY_free(spki);
+    X509_ALGOR_free(alg);
+}
+
 /* ---- real NCA RK test material ------------------------------------------------------------ */
 
 /* GOST-2015/512: root self-signed, intermediate <- root, 2026 CRL <- intermediate. */
@@ -1225,6 +1292,7 @@ int main(void)
     QTB_RUN(test_gost__roundtrip_2015_512);
     QTB_RUN(test_gost__roundtrip_2015_256);
     QTB_RUN(test_gost__digest_length);
+    QTB_RUN(test_gost__tc26_256_engine_kat);
     QTB_RUN(test_gost__real_2015_chain);
     QTB_RUN(test_gost__real_p12);
     QTB_RUN(test_gost__real_2004_chain);
