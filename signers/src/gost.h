@@ -175,6 +175,13 @@ int qtb_gost_privkey_from_raw(qtb_gost_privkey *out, const qtb_gost_alg *alg,
                               const unsigned char *d, size_t len) QTB_MUST_USE;
 /* A fresh random key (tests and round trips). */
 int qtb_gost_privkey_generate(qtb_gost_privkey *out, const qtb_gost_alg *alg) QTB_MUST_USE;
+/*
+ * The GOST private key of an opened PKCS#12 (qtb_p12_gost_key): the PKCS#8 algorithm OID and
+ * parameter set must be a supported pair (QTB_EUNSUPPORTED naming them otherwise, Tumar keys
+ * included); QTB_ENOTFOUND when the store holds no GOST key. Wipe `out` when done.
+ */
+struct qtb_p12;
+int qtb_gost_privkey_from_p12(qtb_gost_privkey *out, const struct qtb_p12 *p12) QTB_MUST_USE;
 /* Q = d·P. */
 int qtb_gost_pubkey_from_priv(qtb_gost_pubkey *out, const qtb_gost_privkey *key) QTB_MUST_USE;
 

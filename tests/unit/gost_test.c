@@ -600,7 +600,8 @@ static void test_gost__real_p12(void)
         QTB_CHECK(key_len == pub.alg->field_len);
         qtb_gost_privkey priv;
         qtb_gost_pubkey derived;
-        QTB_OK_CALL(qtb_gost_privkey_from_raw(&priv, pub.alg, key, key_len));
+        QTB_OK_CALL(qtb_gost_privkey_from_p12(&priv, p12));
+        QTB_CHECK(priv.alg == pub.alg);
         QTB_OK_CALL(qtb_gost_pubkey_from_priv(&derived, &priv));
         if (memcmp(derived.xy, pub.xy, 2 * pub.alg->field_len) != 0) {
             fprintf(stderr, "  %s: the private key does not derive the certificate key\n",
@@ -637,6 +638,18 @@ static void test_gost__real_p12(void)
         signed_dispose(&cd);
         qtb_p12_free(p12);
     }
+    /* Negative twin: an RSA store has no GOST key. */
+    unsigned char *der = NULL;
+    size_t len = 0;
+    QTB_OK_CALL(read_real(&der, &len, "p12/rsa_individual_sign_2021.p12"));
+    qtb_p12 *rsa = NULL;
+    int rc = qtb_p12_open(&rsa, der, len, "Qwerty12");
+    qtb_free(der);
+    QTB_OK_CALL(rc);
+    qtb_gost_privkey none;
+    QTB_CHECK(qtb_gost_privkey_from_p12(&none, rsa) == QTB_ENOTFOUND);
+    QTB_CHECK(none.alg == NULL);
+    qtb_p12_free(rsa);
     X509_free(inter15);
     X509_free(root15);
     X509_free(inter04);
