@@ -857,6 +857,240 @@ static void test_gost__real_ocsp(void)
     signed_dispose(&i04_d);
 }
 
+/* ---- CMS SignerInfo and timestamp-token signatures over signedAttrs
+ * ------------------------------ */
+
+/* The next TLV of `r`, with the span of the whole TLV in *tlv / *tlv_len. */
+static int next_tlv(qtb_reader *r, uint8_t *tag, const unsigned char **c, size_t *cl,
+                    const unsigned char **tlv, size_t *tlv_len)
+{
+    size_t start = r->pos;
+    QTB_TRY(qtb_reader_der_tlv(r, tag, c, cl));
+    if (tlv != NULL) {
+        *tlv = r->data + start;
+        *tlv_len = r->pos - start;
+    }
+    return 0;
+}
+
+/* The messageDigest attribute (RFC 5652 §11.2) inside a signedAttrs TLV. */
+static int message_digest_attr(const unsigned char **md, size_t *md_len, const unsigned char *attrs,
+                               size_t attrs_len)
+{
+    static const unsigned char oid_md[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04};
+    qtb_reader r;
+    qtb_reader_init(&r, attrs, attrs_len);
+    uint8_t tag = 0;
+    const unsigned char *c = NULL;
+    size_t cl = 0;
+    QTB_TRY(next_tlv(&r, &tag, &c, &cl, NULL, NULL));
+    qtb_reader set;
+    qtb_reader_init(&set, c, cl);
+    while (qtb_reader_left(&set) > 0) {
+        QTB_TRY(next_tlv(&set, &tag, &c, &cl, NULL, NULL));
+        qtb_reader attr;
+        qtb_reader_init(&attr, c, cl);
+        QTB_TRY(next_tlv(&attr, &tag, &c, &cl, NULL, NULL));
+        if (tag != 0x06 || cl != sizeof(oid_md) || memcmp(c, oid_md, cl) != 0) {
+            continue;
+        }
+        QTB_TRY(next_tlv(&attr, &tag, &c, &cl, NULL, NULL));
+        qtb_reader vals;
+        qtb_reader_init(&vals, c, cl);
+        QTB_TRY(next_tlv(&vals, &tag, md, md_len, NULL, NULL));
+        return tag == 0x04 ? 0 : QTB_FAIL(QTB_EPARSE, "messageDigest is not an OCTET STRING");
+    }
+    return QTB_FAIL(QTB_ENOTFOUND, "no messageDigest");
+}
+
+typedef struct cms_walk {
+    const unsigned char *econtent; /* eContent OCTET STRING contents, or NULL when detached */
+    size_t econtent_len;
+    const unsigned char *signer_infos; /* SET contents */
+    size_t signer_infos_len;
+} cms_walk;
+
+/* ContentInfo { OID, [0] SignedData { version, digestAlgorithms, encap, [0] certs, [1] crls,
+ * signerInfos } } (RFC 5652 §5.1), by hand: the signed bytes must be the received ones. */
+static int cms_walk_der(cms_walk *w, const unsigned char *der, size_t len)
+{
+    memset(w, 0, sizeof(*w));
+    qtb_reader r;
+    qtb_reader_init(&r, der, len);
+    uint8_t tag = 0;
+    const unsigned char *c = NULL;
+    size_t cl = 0;
+    QTB_TRY(next_tlv(&r, &tag, &c, &cl, NULL, NULL));
+    qtb_reader ci;
+    qtb_reader_init(&ci, c, cl);
+    QTB_TRY(next_tlv(&ci, &tag, &c, &cl, NULL, NULL)); /* contentType */
+    QTB_TRY(next_tlv(&ci, &tag, &c, &cl, NULL, NULL)); /* [0] */
+    qtb_reader x;
+    qtb_reader_init(&x, c, cl);
+    QTB_TRY(next_tlv(&x, &tag, &c, &cl, NULL, NULL)); /* SignedData */
+    qtb_reader sd;
+    qtb_reader_init(&sd, c, cl);
+    QTB_TRY(next_tlv(&sd, &tag, &c, &cl, NULL, NULL)); /* version */
+    QTB_TRY(next_tlv(&sd, &tag, &c, &cl, NULL, NULL)); /* digestAlgorithms */
+    QTB_TRY(next_tlv(&sd, &tag, &c, &cl, NULL, NULL)); /* encapContentInfo */
+    qtb_reader enc;
+    qtb_reader_init(&enc, c, cl);
+    QTB_TRY(next_tlv(&enc, &tag, &c, &cl, NULL, NULL)); /* eContentType */
+    if (qtb_reader_left(&enc) > 0) {
+        QTB_TRY(next_tlv(&enc, &tag, &c, &cl, NULL, NULL)); /* [0] EXPLICIT */
+        qtb_reader ec;
+        qtb_reader_init(&ec, c, cl);
+        QTB_TRY(next_tlv(&ec, &tag, &w->econtent, &w->econtent_len, NULL, NULL));
+    }
+    while (qtb_reader_left(&sd) > 0) {
+        QTB_TRY(next_tlv(&sd, &tag, &c, &cl, NULL, NULL));
+        if (tag == 0x31) {
+            w->signer_infos = c;
+            w->signer_infos_len = cl;
+        }
+    }
+    return w->signer_infos != NULL ? 0 : QTB_FAIL(QTB_EPARSE, "no signerInfos");
+}
+
+/*
+ * Every GOST SignerInfo of a real CMS: its signature over the DER of signedAttrs (tag A0 read as
+ * SET, RFC 5652 §5.4) verifies with a GOST certificate carried in the CMS, and messageDigest is
+ * the GOST hash (by the SignerInfo's digestAlgorithm OID) of the content. Returns the count.
+ */
+static size_t check_cms_signers(const char *rel, const char *detached_rel)
+{
+    unsigned char *der = NULL, *content = NULL;
+    size_t len = 0, content_len = 0;
+    size_t verified = 0;
+    CMS_ContentInfo *cms = NULL;
+    STACK_OF(X509) *certs = NULL;
+    cms_walk w;
+    if (read_real(&der, &len, rel) < 0 || cms_walk_der(&w, der, len) < 0) {
+        goto bad;
+    }
+    if (detached_rel != NULL) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/fixtures-real/%s", qtb_test_shared_dir(), detached_rel);
+        if (qtb_file_read(&content, &content_len, path, 1 << 20) < 0) {
+            goto bad;
+        }
+    }
+    const unsigned char *p = der;
+    cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+    certs = cms != NULL ? CMS_get1_certs(cms) : NULL;
+    if (certs == NULL) {
+        goto bad;
+    }
+    qtb_reader set;
+    qtb_reader_init(&set, w.signer_infos, w.signer_infos_len);
+    while (qtb_reader_left(&set) > 0) {
+        uint8_t tag = 0;
+        const unsigned char *c = NULL, *digest_alg = NULL, *attrs = NULL, *sigalg = NULL;
+        const unsigned char *sig = NULL;
+        size_t cl = 0, digest_alg_len = 0, attrs_len = 0, sigalg_len = 0, sig_len = 0;
+        if (next_tlv(&set, &tag, &c, &cl, NULL, NULL) < 0) {
+            goto bad;
+        }
+        qtb_reader si;
+        qtb_reader_init(&si, c, cl);
+        if (next_tlv(&si, &tag, &c, &cl, NULL, NULL) < 0 || /* version */
+            next_tlv(&si, &tag, &c, &cl, NULL, NULL) < 0 || /* sid */
+            next_tlv(&si, &tag, &c, &cl, &digest_alg, &digest_alg_len) < 0 ||
+            next_tlv(&si, &tag, &c, &cl, &attrs, &attrs_len) < 0 || tag != 0xa0 ||
+            next_tlv(&si, &tag, &c, &cl, &sigalg, &sigalg_len) < 0 ||
+            next_tlv(&si, &tag, &sig, &sig_len, NULL, NULL) < 0 || tag != 0x04) {
+            goto bad;
+        }
+        const unsigned char *q = sigalg;
+        X509_ALGOR *alg = d2i_X509_ALGOR(NULL, &q, (long)sigalg_len);
+        q = digest_alg;
+        X509_ALGOR *dalg = d2i_X509_ALGOR(NULL, &q, (long)digest_alg_len);
+        char oid[128] = "", doid[128] = "";
+        if (alg == NULL || dalg == NULL) {
+            X509_ALGOR_free(alg);
+            X509_ALGOR_free(dalg);
+            goto bad;
+        }
+        const ASN1_OBJECT *o = NULL;
+        X509_ALGOR_get0(&o, NULL, NULL, alg);
+        OBJ_obj2txt(oid, sizeof(oid), o, 1);
+        X509_ALGOR_get0(&o, NULL, NULL, dalg);
+        OBJ_obj2txt(doid, sizeof(doid), o, 1);
+        X509_ALGOR_free(dalg);
+        const qtb_gost_alg *ga = qtb_gost_alg_find(oid);
+        if (ga == NULL) {
+            X509_ALGOR_free(alg); /* the RSA signer of the two-signer samples */
+            continue;
+        }
+        /* messageDigest = hash(content) with the digestAlgorithm's hash. */
+        const unsigned char *md = NULL;
+        size_t md_len = 0;
+        unsigned char want[64];
+        size_t want_len = 0;
+        const unsigned char *data = content != NULL ? content : w.econtent;
+        size_t data_len = content != NULL ? content_len : w.econtent_len;
+        if (message_digest_attr(&md, &md_len, attrs, attrs_len) < 0 ||
+            qtb_gost_digest_by_oid(want, sizeof(want), &want_len, doid, data, data_len) < 0 ||
+            md_len != want_len || memcmp(md, want, md_len) != 0) {
+            fprintf(stderr, "  %s: messageDigest does not match the %s content hash\n", rel, doid);
+            qtb_t_case_failed = 1;
+        }
+        unsigned char *tbs = qtb_malloc(attrs_len);
+        if (tbs == NULL) {
+            X509_ALGOR_free(alg);
+            goto bad;
+        }
+        memcpy(tbs, attrs, attrs_len);
+        tbs[0] = 0x31;
+        for (int i = 0; i < sk_X509_num(certs); i++) {
+            const X509_PUBKEY *spki = X509_get_X509_PUBKEY(sk_X509_value(certs, i));
+            int ok = -1;
+            if (!qtb_sigalg_gost.handles(spki) ||
+                qtb_sigalg_gost.verify(&ok, spki, alg, tbs, attrs_len, sig, sig_len) != 0 ||
+                ok != 1) {
+                qtb_error_clear();
+                continue;
+            }
+            /* Negative twins: the A0 tag as received, a flipped attribute byte. */
+            tbs[0] = 0xa0;
+            int ok2 = -1;
+            QTB_CHECK(qtb_sigalg_gost.verify(&ok2, spki, alg, tbs, attrs_len, sig, sig_len) == 0 &&
+                      ok2 == 0);
+            tbs[0] = 0x31;
+            tbs[attrs_len - 1] ^= 0x01;
+            QTB_CHECK(qtb_sigalg_gost.verify(&ok2, spki, alg, tbs, attrs_len, sig, sig_len) == 0 &&
+                      ok2 == 0);
+            tbs[attrs_len - 1] ^= 0x01;
+            verified++;
+            break;
+        }
+        qtb_free(tbs);
+        X509_ALGOR_free(alg);
+    }
+    goto done;
+bad:
+    fprintf(stderr, "  %s: cannot take the CMS apart\n", rel);
+    qtb_t_case_failed = 1;
+done:
+    sk_X509_pop_free(certs, X509_free);
+    CMS_ContentInfo_free(cms);
+    qtb_free(der);
+    qtb_free(content);
+    return verified;
+}
+
+static void test_gost__real_cms_signatures(void)
+{
+    QTB_NEED_SHARED();
+    /* GOST-2015/512 signers (Streebog-512 messageDigest of "test123" and of b5 eb 2d). */
+    QTB_CHECK(check_cms_signers("cms/gost2015_rsa_two_signers_attached.p7s", NULL) == 1);
+    QTB_CHECK(check_cms_signers("cms/gost2015_rsa_two_signers_detached.p7s",
+                                "cms/gost2015_rsa_two_signers_detached.content.bin") == 1);
+    QTB_CHECK(check_cms_signers("cms/gost2015_legal_ceo_attached_tsp.p7s", NULL) == 1);
+    /* GOST-2004 timestamp token: GOST 34.311-95 (test S-box) messageDigest of the TSTInfo. */
+    QTB_CHECK(check_cms_signers("tsp/tsp_token.der", NULL) == 1);
+}
+
 /* ---- negative cases on real material ----------------------------------------------------------
  */
 
@@ -1311,6 +1545,7 @@ int main(void)
     QTB_RUN(test_gost__real_2004_chain);
     QTB_RUN(test_gost__real_cms_certs);
     QTB_RUN(test_gost__real_ocsp);
+    QTB_RUN(test_gost__real_cms_signatures);
     QTB_RUN(test_gost__real_r_s_range);
     QTB_RUN(test_gost__bad_points);
     QTB_RUN(test_gost__cofactor_subgroup);
