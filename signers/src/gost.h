@@ -200,6 +200,16 @@ int qtb_gost_verify(int *ok, const qtb_gost_pubkey *key, const unsigned char *da
                     const unsigned char *sig, size_t sig_len) QTB_MUST_USE;
 
 /*
+ * For CMS and XML callers: verify `sig` over `data` with the key of `spki`, the algorithm named
+ * by `sig_id` (signature OID, key OID as RFC 4490 allows, or XMLDSig SignatureMethod URI). The
+ * key and the algorithm must be the same pair (QTB_EPARSE otherwise); QTB_EUNSUPPORTED for
+ * unknown or legacy Tumar keys and algorithms. *ok as for qtb_gost_verify_digest.
+ */
+int qtb_gost_verify_spki(int *ok, const X509_PUBKEY *spki, const char *sig_id,
+                         const unsigned char *data, size_t len, const unsigned char *sig,
+                         size_t sig_len) QTB_MUST_USE;
+
+/*
  * Sign a digest (random k, GOST R 34.10 §6.1) and write r||s little-endian: 2*field_len bytes
  * into `sig` (sig_cap at least that). *sig_len receives the length.
  */

@@ -172,37 +172,42 @@ static bool gost_handles(const X509_PUBKEY *spki)
     return alg_by_key_oid(oid) != NULL || qtb_gost_oid_is_tumar(oid);
 }
 
-/* The signature algorithm must be the key's own, with absent or NULL parameters. */
-static int check_sigalg(const qtb_gost_alg *key_alg, const X509_ALGOR *sigalg)
+/*
+ * The algorithm named by `id` must be the key's own. NCA uses the signature OIDs everywhere
+ * (certificates, CRLs, OCSP, CMS); RFC 4490 §3.2 puts the key algorithm OID in a CMS
+ * signatureAlgorithm instead, which names the same pair, so it is accepted as well.
+ */
+static int check_sig_id(const qtb_gost_alg *key_alg, const char *id)
 {
-    const ASN1_OBJECT *obj = NULL;
-    int ptype = 0;
-    const void *pval = NULL;
-    X509_ALGOR_get0(&obj, &ptype, &pval, sigalg);
-    if (obj == NULL) {
-        return QTB_FAIL(QTB_EPARSE, "signature algorithm without an OID");
-    }
-    char oid[GOST_OID_TEXT];
-    QTB_TRY(oid_text(oid, sizeof(oid), obj));
     const qtb_gost_alg *sig_alg = NULL;
-    /*
-     * NCA uses the signature OIDs everywhere (certificates, CRLs, OCSP, CMS). RFC 4490 §3.2 puts
-     * the key algorithm OID in a CMS signatureAlgorithm instead; it names the same pair, so it
-     * is accepted as well.
-     */
-    if (strcmp(oid, key_alg->key_oid) == 0) {
+    if (strcmp(id, key_alg->key_oid) == 0) {
         sig_alg = key_alg;
     } else {
-        QTB_TRY(qtb_gost_alg_by_sig(&sig_alg, oid));
+        QTB_TRY(qtb_gost_alg_by_sig(&sig_alg, id));
     }
     if (sig_alg != key_alg) {
-        return QTB_FAIL(QTB_EPARSE, "signature algorithm %s (%s) does not match the %s key", oid,
+        return QTB_FAIL(QTB_EPARSE, "signature algorithm %s (%s) does not match the %s key", id,
                         sig_alg->name, key_alg->name);
     }
-    if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL) {
-        return QTB_FAIL(QTB_EPARSE, "signature algorithm %s has unexpected parameters", oid);
-    }
     return 0;
+}
+
+static const unsigned char empty_input[1] = {0};
+
+int qtb_gost_verify_spki(int *ok, const X509_PUBKEY *spki, const char *sig_id,
+                         const unsigned char *data, size_t len, const unsigned char *sig,
+                         size_t sig_len)
+{
+    QTB_ASSERT_ARG(ok != NULL);
+    *ok = 0;
+    QTB_ASSERT_ARG(spki != NULL && sig_id != NULL);
+    QTB_ASSERT_ARG(data != NULL || len == 0);
+    QTB_ASSERT_ARG(sig != NULL || sig_len == 0);
+    qtb_gost_pubkey key;
+    QTB_TRY(qtb_gost_pubkey_from_spki(&key, spki));
+    QTB_TRY(check_sig_id(key.alg, sig_id));
+    return qtb_gost_verify(ok, &key, data != NULL ? data : empty_input, len,
+                           sig != NULL ? sig : empty_input, sig_len);
 }
 
 static int gost_verify(int *ok, const X509_PUBKEY *spki, const X509_ALGOR *sigalg,
@@ -212,14 +217,25 @@ static int gost_verify(int *ok, const X509_PUBKEY *spki, const X509_ALGOR *sigal
     QTB_ASSERT_ARG(ok != NULL);
     *ok = 0;
     QTB_ASSERT_ARG(spki != NULL && sigalg != NULL);
-    QTB_ASSERT_ARG(tbs != NULL || tbs_len == 0);
-    QTB_ASSERT_ARG(sig != NULL || sig_len == 0);
+    const ASN1_OBJECT *obj = NULL;
+    int ptype = 0;
+    const void *pval = NULL;
+    X509_ALGOR_get0(&obj, &ptype, &pval, sigalg);
+    if (obj == NULL) {
+        return QTB_FAIL(QTB_EPARSE, "signature algorithm without an OID");
+    }
+    char oid[GOST_OID_TEXT];
+    QTB_TRY(oid_text(oid, sizeof(oid), obj));
+    /* The key is decoded first, so a Tumar key is named as such whatever the algorithm says. */
     qtb_gost_pubkey key;
     QTB_TRY(qtb_gost_pubkey_from_spki(&key, spki));
-    QTB_TRY(check_sigalg(key.alg, sigalg));
-    static const unsigned char empty[1] = {0};
-    return qtb_gost_verify(ok, &key, tbs != NULL ? tbs : empty, tbs_len, sig != NULL ? sig : empty,
-                           sig_len);
+    QTB_TRY(check_sig_id(key.alg, oid));
+    /* GOST signature AlgorithmIdentifiers carry no parameters (absent or NULL). */
+    if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL) {
+        return QTB_FAIL(QTB_EPARSE, "signature algorithm %s has unexpected parameters", oid);
+    }
+    return qtb_gost_verify(ok, &key, tbs != NULL ? tbs : empty_input, tbs_len,
+                           sig != NULL ? sig : empty_input, sig_len);
 }
 
 const qtb_sigalg_ops qtb_sigalg_gost = {

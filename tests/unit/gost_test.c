@@ -3,6 +3,10 @@
  * qtb_sig_verify backend, and verification of REAL NCA RK test material (certificates, CRLs,
  * OCSP responses, CMS-embedded certificates, PKCS#12 keys) with our own code only.
  */
+#include <libxml/c14n.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
 #include <openssl/cms.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
@@ -1091,6 +1095,154 @@ static void test_gost__real_cms_signatures(void)
     QTB_CHECK(check_cms_signers("tsp/tsp_token.der", NULL) == 1);
 }
 
+/* ---- XMLDSig (Kalkan) SignedInfo signatures ----------------------------------------------------
+ */
+
+static xmlChar *xpath_text(xmlXPathContextPtr xp, const char *expr)
+{
+    xmlXPathObjectPtr o = xmlXPathEvalExpression((const xmlChar *)expr, xp);
+    xmlChar *t = NULL;
+    if (o != NULL && o->nodesetval != NULL && o->nodesetval->nodeNr > 0) {
+        t = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
+    }
+    xmlXPathFreeObject(o);
+    return t;
+}
+
+/*
+ * The last ds:Signature of a Kalkan-signed XML: c14n(SignedInfo) (inclusive 1.0) verifies with
+ * the KeyInfo certificate under the SignatureMethod URI, the certificate chains to `issuer`, and
+ * the DigestValue is the DigestMethod hash of the document without that signature (enveloped +
+ * c14n; the samples have no comments). Signatures appended later are not covered, so this takes
+ * the last one only.
+ */
+static void check_xml_signature(const char *rel, const X509 *issuer)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/fixtures-real/%s", qtb_test_shared_dir(), rel);
+    xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    xmlXPathContextPtr xp = doc != NULL ? xmlXPathNewContext(doc) : NULL;
+    xmlXPathObjectPtr si = NULL;
+    xmlChar *c14n = NULL, *sig_b64 = NULL, *cert_b64 = NULL, *method = NULL, *dmethod = NULL;
+    xmlChar *dvalue = NULL, *whole = NULL;
+    unsigned char *sig = NULL, *cert_der = NULL, *dv = NULL;
+    size_t sig_len = 0, cert_len = 0, dv_len = 0;
+    X509 *cert = NULL;
+    if (xp == NULL ||
+        xmlXPathRegisterNs(xp, (const xmlChar *)"ds",
+                           (const xmlChar *)"http://www.w3.org/2000/09/xmldsig#") != 0) {
+        goto bad;
+    }
+    si = xmlXPathEvalExpression(
+        (const xmlChar *)"(//. | //@* | //namespace::*)[ancestor-or-self::ds:SignedInfo"
+                         "[count(following::ds:Signature) = 0]]",
+        xp);
+    int n =
+        si != NULL ? xmlC14NDocDumpMemory(doc, si->nodesetval, XML_C14N_1_0, NULL, 0, &c14n) : -1;
+    sig_b64 = xpath_text(xp, "(//ds:SignatureValue)[last()]");
+    cert_b64 = xpath_text(xp, "(//ds:X509Certificate)[last()]");
+    if (n <= 0 || sig_b64 == NULL || cert_b64 == NULL ||
+        qtb_base64_decode(&sig, &sig_len, (const char *)sig_b64, strlen((char *)sig_b64)) < 0 ||
+        qtb_base64_decode(&cert_der, &cert_len, (const char *)cert_b64, strlen((char *)cert_b64)) <
+            0) {
+        goto bad;
+    }
+    xmlXPathObjectPtr mo =
+        xmlXPathEvalExpression((const xmlChar *)"(//ds:SignatureMethod)[last()]/@Algorithm", xp);
+    method = mo != NULL && mo->nodesetval != NULL && mo->nodesetval->nodeNr > 0
+                 ? xmlNodeGetContent(mo->nodesetval->nodeTab[0])
+                 : NULL;
+    xmlXPathFreeObject(mo);
+    mo = xmlXPathEvalExpression((const xmlChar *)"(//ds:DigestMethod)[last()]/@Algorithm", xp);
+    dmethod = mo != NULL && mo->nodesetval != NULL && mo->nodesetval->nodeNr > 0
+                  ? xmlNodeGetContent(mo->nodesetval->nodeTab[0])
+                  : NULL;
+    xmlXPathFreeObject(mo);
+    dvalue = xpath_text(xp, "(//ds:DigestValue)[last()]");
+    const unsigned char *p = cert_der;
+    cert = d2i_X509(NULL, &p, (long)cert_len);
+    if (method == NULL || dmethod == NULL || dvalue == NULL || cert == NULL) {
+        goto bad;
+    }
+    int ok = -1;
+    QTB_CHECK(qtb_gost_verify_spki(&ok, X509_get_X509_PUBKEY(cert), (const char *)method, c14n,
+                                   (size_t)n, sig, sig_len) == 0 &&
+              ok == 1);
+    /* Negative twins: a changed SignedInfo byte, the issuer's key, a digest URI as method. */
+    c14n[n / 2] ^= 0x01;
+    QTB_CHECK(qtb_gost_verify_spki(&ok, X509_get_X509_PUBKEY(cert), (const char *)method, c14n,
+                                   (size_t)n, sig, sig_len) == 0 &&
+              ok == 0);
+    c14n[n / 2] ^= 0x01;
+    QTB_CHECK(qtb_gost_verify_spki(&ok, X509_get_X509_PUBKEY(issuer), (const char *)method, c14n,
+                                   (size_t)n, sig, sig_len) == 0 &&
+              ok == 0);
+    QTB_CHECK(qtb_gost_verify_spki(&ok, X509_get_X509_PUBKEY(cert), (const char *)dmethod, c14n,
+                                   (size_t)n, sig, sig_len) == QTB_EUNSUPPORTED);
+
+    /* The KeyInfo certificate <- its CA. */
+    signed_der cd;
+    X509 *c = cert_from_der(&cd, cert_der, cert_len);
+    if (c != NULL) {
+        check_signed_by(&cd, cert_sigalg(c), issuer, "XML KeyInfo certificate");
+    } else {
+        qtb_t_case_failed = 1;
+    }
+    X509_free(c);
+    signed_dispose(&cd);
+
+    /* Reference URI="": the document without this (the last) signature, canonicalised. */
+    xmlXPathObjectPtr so = xmlXPathEvalExpression((const xmlChar *)"(//ds:Signature)[last()]", xp);
+    if (so == NULL || so->nodesetval == NULL || so->nodesetval->nodeNr != 1) {
+        xmlXPathFreeObject(so);
+        goto bad;
+    }
+    xmlNodePtr signode = so->nodesetval->nodeTab[0];
+    xmlXPathFreeObject(so);
+    xmlUnlinkNode(signode);
+    xmlFreeNode(signode);
+    int wn = xmlC14NDocDumpMemory(doc, NULL, XML_C14N_1_0, NULL, 1, &whole);
+    unsigned char d[64];
+    size_t dl = 0;
+    if (wn <= 0 ||
+        qtb_base64_decode(&dv, &dv_len, (const char *)dvalue, strlen((char *)dvalue)) < 0 ||
+        qtb_gost_digest_by_oid(d, sizeof(d), &dl, (const char *)dmethod, whole, (size_t)wn) < 0) {
+        goto bad;
+    }
+    QTB_CHECK(dl == dv_len && memcmp(d, dv, dl) == 0);
+    goto done;
+bad:
+    fprintf(stderr, "  %s: cannot take the XML signature apart\n", rel);
+    qtb_t_case_failed = 1;
+done:
+    X509_free(cert);
+    qtb_free(sig);
+    qtb_free(cert_der);
+    qtb_free(dv);
+    xmlFree(c14n);
+    xmlFree(whole);
+    xmlFree(sig_b64);
+    xmlFree(cert_b64);
+    xmlFree(method);
+    xmlFree(dmethod);
+    xmlFree(dvalue);
+    xmlXPathFreeObject(si);
+    xmlXPathFreeContext(xp);
+    xmlFreeDoc(doc);
+}
+
+static void test_gost__real_xml_signatures(void)
+{
+    QTB_NEED_SHARED();
+    signed_der i15_d;
+    X509 *inter15 = load_cert(&i15_d, "ca/nca_gost2022_test.cer");
+    QTB_REQUIRE(inter15 != NULL);
+    check_xml_signature("xml/gost2015_legal_ceo_enveloped.xml", inter15);
+    check_xml_signature("xml/rsa_and_gost2015_two_signatures.xml", inter15);
+    X509_free(inter15);
+    signed_dispose(&i15_d);
+}
+
 /* ---- negative cases on real material ----------------------------------------------------------
  */
 
@@ -1546,6 +1698,7 @@ int main(void)
     QTB_RUN(test_gost__real_cms_certs);
     QTB_RUN(test_gost__real_ocsp);
     QTB_RUN(test_gost__real_cms_signatures);
+    QTB_RUN(test_gost__real_xml_signatures);
     QTB_RUN(test_gost__real_r_s_range);
     QTB_RUN(test_gost__bad_points);
     QTB_RUN(test_gost__cofactor_subgroup);
