@@ -67,6 +67,16 @@ int qtb_crl_profile(qtb_tcrl *c)
         set_unusable(c, "its scope (indirect, attribute or partial-reason CRL) is not supported",
                      NULL);
     }
+    AUTHORITY_KEYID *akid = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, &crit, NULL);
+    if (akid != NULL && akid->keyid != NULL) {
+        c->akid = ASN1_OCTET_STRING_dup(akid->keyid);
+        if (c->akid == NULL) {
+            AUTHORITY_KEYID_free(akid);
+            return QTB_FAIL(QTB_ENOMEM, "out of memory");
+        }
+    }
+    AUTHORITY_KEYID_free(akid);
+    ERR_clear_error();
     STACK_OF(X509_REVOKED) *revoked = X509_CRL_get_REVOKED(crl);
     for (int i = 0; i < sk_X509_REVOKED_num(revoked) && !c->unusable; i++) {
         const STACK_OF(X509_EXTENSION) *exts =
@@ -130,17 +140,7 @@ static bool crl_covers(const qtb_tcrl *c, X509 *subject, bool subject_is_ca)
 static bool key_ids_differ(const qtb_tcrl *c, X509 *issuer)
 {
     const ASN1_OCTET_STRING *skid = X509_get0_subject_key_id(issuer);
-    if (skid == NULL) {
-        return false;
-    }
-    AUTHORITY_KEYID *akid = X509_CRL_get_ext_d2i(c->crl, NID_authority_key_identifier, NULL, NULL);
-    if (akid == NULL) {
-        ERR_clear_error();
-        return false;
-    }
-    bool differ = akid->keyid != NULL && ASN1_OCTET_STRING_cmp(akid->keyid, skid) != 0;
-    AUTHORITY_KEYID_free(akid);
-    return differ;
+    return skid != NULL && c->akid != NULL && ASN1_OCTET_STRING_cmp(c->akid, skid) != 0;
 }
 
 /* The CRL's signature by `issuer`: 1 valid, 0 not (why in `why`), negative on error. */

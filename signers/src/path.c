@@ -130,6 +130,9 @@ static int pool_build(pctx *c, X509 *leaf, STACK_OF(X509) * extra)
     const qtb_trust *t = c->t;
     QTB_TRY(node_from_cert(&c->leaf, t, leaf));
     size_t nextra = extra != NULL ? (size_t)sk_X509_num(extra) : 0;
+    QTB_ENSURE(nextra <= QTB_MAX_CMS_CERTS, QTB_ETOOBIG,
+               "%zu certificates offered for the path, at most %u accepted", nextra,
+               QTB_MAX_CMS_CERTS);
     size_t total = t->nanchors + t->nuntrusted + nextra;
     c->pool = qtb_calloc(total > 0 ? total : 1, sizeof(pnode));
     if (c->pool == NULL) {

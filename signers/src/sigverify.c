@@ -130,42 +130,18 @@ int qtb_sig_verify_signed_der(int *ok, const qtb_signed_der *sd, const X509_PUBK
     return rc;
 }
 
-/*
- * An AlgorithmIdentifier whose parameters are absent or NULL: the span of its OID TLV.
- * False for anything else (other parameters, trailing bytes, not DER).
- */
-static bool alg_oid_only(const unsigned char **oid, size_t *oid_len, const unsigned char *alg,
-                         size_t alg_len)
+static bool params_absent(const X509_ALGOR *a)
 {
-    qtb_reader r;
-    qtb_reader_init(&r, alg, alg_len);
-    uint8_t tag = 0;
-    const unsigned char *c = NULL;
-    size_t clen = 0;
-    if (qtb_reader_der_tlv(&r, &tag, &c, &clen) < 0 || tag != 0x30 || qtb_reader_left(&r) != 0) {
-        return false;
-    }
-    qtb_reader in;
-    qtb_reader_init(&in, c, clen);
-    size_t start = in.pos;
-    if (qtb_reader_der_tlv(&in, &tag, &c, &clen) < 0 || tag != 0x06) {
-        return false;
-    }
-    *oid = in.data + start;
-    *oid_len = in.pos - start;
-    if (qtb_reader_left(&in) == 0) {
-        return true;
-    }
-    return qtb_reader_der_tlv(&in, &tag, &c, &clen) == 0 && tag == 0x05 && clen == 0 &&
-           qtb_reader_left(&in) == 0;
+    int ptype = V_ASN1_UNDEF;
+    X509_ALGOR_get0(NULL, &ptype, NULL, a);
+    return ptype == V_ASN1_UNDEF || ptype == V_ASN1_NULL;
 }
 
 /*
  * The AlgorithmIdentifier inside the signed part must be the outer one (RFC 5280 §4.1.1.2,
- * §5.1.1.2); compared as encoded, so parameters spelled differently do not pass, with one
- * exception: absent and NULL parameters count as the same (the usual reading, cf. RFC 4055
- * §2.1). NCA RK's real GOST-2015 CRL (nca_gost2022_test.crl, 2026) has SEQUENCE { OID } inside
- * and SEQUENCE { OID, NULL } outside.
+ * §5.1.1.2). Absent parameters and NULL parameters count as equal, as BouncyCastle and Kalkan
+ * treat them: NCA's GOST 2015 CRLs carry the algorithm without parameters inside and with NULL
+ * outside. Anything else must match exactly.
  */
 static bool inner_alg_matches(const qtb_signed_der *sd, const unsigned char *inner_alg,
                               size_t inner_len)
@@ -173,11 +149,24 @@ static bool inner_alg_matches(const qtb_signed_der *sd, const unsigned char *inn
     if (inner_len == sd->alg_der_len && memcmp(inner_alg, sd->alg_der, inner_len) == 0) {
         return true;
     }
-    const unsigned char *a = NULL, *b = NULL;
-    size_t a_len = 0, b_len = 0;
-    return alg_oid_only(&a, &a_len, inner_alg, inner_len) &&
-           alg_oid_only(&b, &b_len, sd->alg_der, sd->alg_der_len) && a_len == b_len &&
-           memcmp(a, b, a_len) == 0;
+    if (inner_len > 4096 || sd->alg_der_len > 4096) {
+        return false;
+    }
+    const unsigned char *p = inner_alg;
+    X509_ALGOR *in = d2i_X509_ALGOR(NULL, &p, (long)inner_len);
+    p = sd->alg_der;
+    X509_ALGOR *out = d2i_X509_ALGOR(NULL, &p, (long)sd->alg_der_len);
+    bool same = false;
+    if (in != NULL && out != NULL) {
+        const ASN1_OBJECT *oin = NULL, *oout = NULL;
+        X509_ALGOR_get0(&oin, NULL, NULL, in);
+        X509_ALGOR_get0(&oout, NULL, NULL, out);
+        same = OBJ_cmp(oin, oout) == 0 && params_absent(in) && params_absent(out);
+    }
+    X509_ALGOR_free(in);
+    X509_ALGOR_free(out);
+    ERR_clear_error();
+    return same;
 }
 
 /* tbsCertificate: [0] version OPTIONAL, serialNumber, signature AlgorithmIdentifier, ... */

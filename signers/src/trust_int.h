@@ -95,6 +95,10 @@ int qtb_trust_validate(qtb_path_result *out, const qtb_trust *t, X509 *leaf, STA
  */
 int qtb_trust_add_cert(qtb_trust *t, X509 *x, bool anchor) QTB_MUST_USE;
 int qtb_trust_add_crl(qtb_trust *t, X509_CRL *crl) QTB_MUST_USE;
+/* The bytes of one trust file (as a folder entry: certificates become anchors); `name` is for
+ * messages. */
+int qtb_trust_add_mem(qtb_trust *t, const unsigned char *data, size_t len,
+                      const char *name) QTB_MUST_USE;
 
 void qtb_path_result_init(qtb_path_result *r);
 void qtb_path_result_dispose(qtb_path_result *r);
