@@ -19,4 +19,7 @@ extern const size_t qtb_asset_applicant_xsd_len;
 extern const unsigned char qtb_asset_font[];
 extern const size_t qtb_asset_font_len;
 
+/* The highest code point in the font subset (U+2116 №; QTB_FONT_UNICODES in pdf/assets.cmake). */
+#define QTB_FONT_LAST_CODEPOINT 0x2116u
+
 #endif
