@@ -21,7 +21,7 @@ if(QTB_PYFTSUBSET)
   add_custom_command(
     OUTPUT ${QTB_GEN_DIR}/qtb_font.ttf
     COMMAND ${QTB_PYFTSUBSET} ${QTB_DEJAVU_SANS} --unicodes=${QTB_FONT_UNICODES}
-            --layout-features= --drop-tables+=GSUB,GPOS,GDEF,MATH
+            --layout-features= --drop-tables+=GSUB,GPOS,GDEF,MATH --no-hinting
             --output-file=${QTB_GEN_DIR}/qtb_font.ttf
     DEPENDS ${QTB_DEJAVU_SANS} ${CMAKE_SOURCE_DIR}/pdf/assets.cmake
     COMMENT "Subsetting DejaVuSans for the questionnaire PDF")
