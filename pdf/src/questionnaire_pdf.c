@@ -203,8 +203,8 @@ static void footer(layout *l)
     check(l, HPDF_Page_MoveTo(l->page, MARGIN_X, 48));
     check(l, HPDF_Page_LineTo(l->page, PAGE_W - MARGIN_X, 48));
     check(l, HPDF_Page_Stroke(l->page));
-    span sp[2];
-    size_t n = wrap(l, line, CONTENT_W - 60, 6.5f, sp, 2);
+    span sp[3]; /* a 64-character application ID and the hash fit in three lines */
+    size_t n = wrap(l, line, CONTENT_W - 60, 6.5f, sp, 3);
     for (size_t i = 0; i < n; i++) {
         text_at(l, MARGIN_X, 38 - 8.0f * (float)i, 6.5f, sp[i].p, sp[i].len);
     }
