@@ -23,7 +23,8 @@ expect_rc "bad --today is a usage error" 2 "$QTB" questionnaire --today 2026-13-
 expect_rc "bad --lang is a usage error" 2 "$QTB" questionnaire --lang en "$APPS/np-ivanova-ru.xml"
 
 # ---- pre-checks: clean samples pass, faulty ones block ------------------------------------------
-for f in le-sakhtandyru-kk le-almaty-insurance-ru-pep ie-zhumabekova-kk np-ivanova-ru; do
+for f in le-sakhtandyru-kk le-almaty-insurance-ru-pep ie-zhumabekova-kk np-ivanova-ru \
+    le-koltanba-test-pki-ru np-kurmangaliyeva-pki-kk ie-seitkali-pki-kk; do
     expect_rc "pre-check passes: $f" 0 "$QTB" questionnaire "${TODAY[@]}" "$APPS/$f.xml"
 done
 for f in ie-expired-licence-ru le-bad-bank-ru np-bad-iin-kk le-long-iin-instead-of-bin-kk; do

@@ -143,10 +143,12 @@ static int expect_clean(const char *from, const char *to)
 static void test_questionnaire__samples_parse(void)
 {
     static const char *samples[] = {
-        "le-sakhtandyru-kk.xml", "le-almaty-insurance-ru-pep.xml",
-        "ie-zhumabekova-kk.xml", "ie-expired-licence-ru.xml",
-        "np-ivanova-ru.xml",     "np-bad-iin-kk.xml",
-        "le-bad-bank-ru.xml",    "le-long-iin-instead-of-bin-kk.xml",
+        "le-sakhtandyru-kk.xml",       "le-almaty-insurance-ru-pep.xml",
+        "ie-zhumabekova-kk.xml",       "ie-expired-licence-ru.xml",
+        "np-ivanova-ru.xml",           "np-bad-iin-kk.xml",
+        "le-bad-bank-ru.xml",          "le-long-iin-instead-of-bin-kk.xml",
+        "le-koltanba-test-pki-ru.xml", "np-kurmangaliyeva-pki-kk.xml",
+        "ie-seitkali-pki-kk.xml",
     };
     int kinds[4] = {0};
     for (size_t i = 0; i < QTB_ARRAY_LEN(samples); i++) {
@@ -165,7 +167,7 @@ static void test_questionnaire__samples_parse(void)
         qtb_applicant_free(a);
         qtb_free(xml);
     }
-    QTB_CHECK(kinds[QTB_APPLICANT_ENTREPRENEUR] >= 2);
+    QTB_CHECK(kinds[QTB_APPLICANT_ENTREPRENEUR] >= 3);
     QTB_CHECK(kinds[QTB_APPLICANT_LEGAL_ENTITY] >= 2);
     QTB_CHECK(kinds[QTB_APPLICANT_NATURAL_PERSON] >= 2);
 }
