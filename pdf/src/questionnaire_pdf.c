@@ -55,6 +55,7 @@ typedef struct layout {
     const qtb_labels *L;
     const qtb_applicant *a;
     HPDF_STATUS failed; /* first libharu failure */
+    const hpdf_status *st;
 } layout;
 
 static void HPDF_STDCALL on_hpdf_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user)
@@ -74,6 +75,15 @@ static void *HPDF_STDCALL hpdf_alloc(HPDF_UINT size)
 static void HPDF_STDCALL hpdf_free(void *p)
 {
     qtb_free(p);
+}
+
+/*
+ * Draw only while libharu is healthy: after its first error (an allocation failure, say) the
+ * document is not to be used any more except to free it, so every later call is skipped.
+ */
+static bool live(const layout *l)
+{
+    return l->draw && l->failed == HPDF_OK && (l->st == NULL || l->st->error_no == 0);
 }
 
 static void check(layout *l, HPDF_STATUS st)
@@ -174,7 +184,7 @@ static size_t wrap(const layout *l, const char *s, float width, float size, span
 
 static void text_at(layout *l, float x, float y, float size, const char *s, size_t len)
 {
-    if (!l->draw || len == 0) {
+    if (!live(l) || len == 0) {
         return;
     }
     char buf[LINE_BYTES];
@@ -193,7 +203,7 @@ static void text_at(layout *l, float x, float y, float size, const char *s, size
 
 static void footer(layout *l)
 {
-    if (!l->draw) {
+    if (!live(l)) {
         return;
     }
     char line[512];
@@ -218,7 +228,7 @@ static void new_page(layout *l)
 {
     l->page_no++;
     l->y = TOP_Y;
-    if (!l->draw) {
+    if (!live(l)) {
         return;
     }
     l->page = HPDF_AddPage(l->pdf);
@@ -258,7 +268,7 @@ static void section(layout *l, int *no, const char *name)
     ensure_space(l, 16 + 2 * LEADING + PAD * 2); /* keep the heading with its first row */
     char buf[256];
     snprintf(buf, sizeof(buf), "%d. %s", ++*no, name);
-    if (l->draw) {
+    if (live(l)) {
         check(l, HPDF_Page_SetGrayFill(l->page, 0.88f));
         check(l, HPDF_Page_Rectangle(l->page, MARGIN_X, l->y - 14, CONTENT_W, 14));
         check(l, HPDF_Page_Fill(l->page));
@@ -292,7 +302,7 @@ static void row(layout *l, const cell *cells, size_t ncells)
     float top = l->y;
     for (size_t i = 0; i < ncells; i++) {
         float x = MARGIN_X + cell_w * (float)i;
-        if (l->draw) {
+        if (live(l)) {
             check(l, HPDF_Page_SetGrayFill(l->page, 0.96f));
             check(l, HPDF_Page_Rectangle(l->page, x, top - h, label_w, h));
             check(l, HPDF_Page_Fill(l->page));
@@ -338,7 +348,7 @@ static void signature_box(layout *l)
     ensure_space(l, h + 8);
     l->y -= 8;
     float top = l->y;
-    if (l->draw) {
+    if (live(l)) {
         const HPDF_UINT16 dash[] = {4, 2};
         check(l, HPDF_Page_SetLineWidth(l->page, 1.0f));
         check(l, HPDF_Page_SetDash(l->page, dash, 2, 0));
@@ -523,8 +533,7 @@ static int load_font(HPDF_Font *out, HPDF_Doc pdf)
         return QTB_FAIL(QTB_EGENERIC, "libharu: the compiled-in font does not load (0x%04X)",
                         (unsigned)HPDF_GetError(pdf));
     }
-    if (HPDF_Doc_RegisterFontDef(pdf, def) != HPDF_OK) {
-        HPDF_FontDef_Free(def);
+    if (HPDF_Doc_RegisterFontDef(pdf, def) != HPDF_OK) { /* it frees `def` on failure */
         return QTB_FAIL(QTB_EGENERIC, "libharu: cannot register the font (0x%04X)",
                         (unsigned)HPDF_GetError(pdf));
     }
@@ -597,6 +606,7 @@ int qtb_questionnaire_render(unsigned char **out, size_t *out_len, const qtb_app
     }
     layout l = {0};
     l.pdf = pdf;
+    l.st = &st;
     l.L = qtb_labels_for(lang);
     l.a = a;
     QTB_TRY_GOTO(load_font(&l.font, pdf));
