@@ -29,13 +29,14 @@
 #define PAGE_H 841.89f
 #define MARGIN_X 42.0f
 #define CONTENT_W (PAGE_W - 2 * MARGIN_X)
-#define TOP_Y (PAGE_H - 40.0f)
-#define BOTTOM_Y 62.0f /* the footer lives below */
+#define TOP_Y (PAGE_H - 34.0f)
+#define BOTTOM_Y 54.0f /* the footer lives below */
 #define FONT_SIZE 8.0f
-#define LEADING 10.0f
-#define PAD 3.0f
+#define LEADING 9.3f
+#define PAD 2.0f
 #define LABEL_FULL_W 170.0f
 #define LABEL_HALF_W 92.0f
+#define LABEL_WIDE_W 400.0f /* yes/no questions */
 #define MAX_LINES 64
 #define LINE_BYTES 4096
 
@@ -256,26 +257,26 @@ static void title(layout *l)
     const char *t = l->L->title;
     float w = text_width(l, t, 14.0f);
     text_at(l, (PAGE_W - w) / 2, l->y - 14, 14.0f, t, strlen(t));
-    l->y -= 24;
+    l->y -= 21;
     const char *k = qtb_label_kind(l->L, l->a->kind);
     w = text_width(l, k, 9.0f);
     text_at(l, (PAGE_W - w) / 2, l->y - 9, 9.0f, k, strlen(k));
-    l->y -= 20;
+    l->y -= 17;
 }
 
 static void section(layout *l, int *no, const char *name)
 {
-    ensure_space(l, 16 + 2 * LEADING + PAD * 2); /* keep the heading with its first row */
+    ensure_space(l, 14 + 2 * LEADING + PAD * 2); /* keep the heading with its first row */
     char buf[256];
     snprintf(buf, sizeof(buf), "%d. %s", ++*no, name);
     if (live(l)) {
         check(l, HPDF_Page_SetGrayFill(l->page, 0.88f));
-        check(l, HPDF_Page_Rectangle(l->page, MARGIN_X, l->y - 14, CONTENT_W, 14));
+        check(l, HPDF_Page_Rectangle(l->page, MARGIN_X, l->y - 13, CONTENT_W, 13));
         check(l, HPDF_Page_Fill(l->page));
         check(l, HPDF_Page_SetGrayFill(l->page, 0));
     }
-    text_at(l, MARGIN_X + PAD, l->y - 10, 9.0f, buf, strlen(buf));
-    l->y -= 16;
+    text_at(l, MARGIN_X + PAD, l->y - 9.6f, 9.0f, buf, strlen(buf));
+    l->y -= 14;
 }
 
 typedef struct cell {
@@ -284,10 +285,9 @@ typedef struct cell {
 } cell;
 
 /* One table row of one (full width) or two (half width) label/value cells. */
-static void row(layout *l, const cell *cells, size_t ncells)
+static void row_w(layout *l, const cell *cells, size_t ncells, float label_w)
 {
     float cell_w = CONTENT_W / (float)ncells;
-    float label_w = ncells == 1 ? LABEL_FULL_W : LABEL_HALF_W;
     span lab[2][MAX_LINES], val[2][MAX_LINES];
     size_t nl[2], nv[2], lines = 1;
     for (size_t i = 0; i < ncells; i++) {
@@ -328,25 +328,32 @@ static void row(layout *l, const cell *cells, size_t ncells)
 static void full(layout *l, const char *label, const char *value)
 {
     cell c[1] = {{label, value}};
-    row(l, c, 1);
+    row_w(l, c, 1, LABEL_FULL_W);
+}
+
+/* A yes/no question: a wide label, a short answer. */
+static void question(layout *l, const char *label, bool yes)
+{
+    cell c[1] = {{label, yes ? l->L->yes : l->L->no}};
+    row_w(l, c, 1, LABEL_WIDE_W);
 }
 
 static void half(layout *l, const char *l1, const char *v1, const char *l2, const char *v2)
 {
     cell c[2] = {{l1, v1}, {l2, v2}};
-    row(l, c, 2);
+    row_w(l, c, 2, LABEL_HALF_W);
 }
 
 static void gap(layout *l)
 {
-    l->y -= 6;
+    l->y -= 3;
 }
 
 static void signature_box(layout *l)
 {
-    const float h = 92;
-    ensure_space(l, h + 8);
-    l->y -= 8;
+    const float h = 80;
+    ensure_space(l, h + 6);
+    l->y -= 6;
     float top = l->y;
     if (live(l)) {
         const HPDF_UINT16 dash[] = {4, 2};
@@ -357,22 +364,22 @@ static void signature_box(layout *l)
         check(l, HPDF_Page_SetDash(l->page, NULL, 0, 0));
     }
     const char *t = l->L->sig_title;
-    text_at(l, MARGIN_X + 8, top - 16, 10.0f, t, strlen(t));
+    text_at(l, MARGIN_X + 8, top - 14, 10.0f, t, strlen(t));
     span sp[4];
     size_t n = wrap(l, l->L->sig_text, CONTENT_W - 16, FONT_SIZE, sp, 4);
     for (size_t i = 0; i < n; i++) {
-        text_at(l, MARGIN_X + 8, top - 30 - LEADING * (float)i, FONT_SIZE, sp[i].p, sp[i].len);
+        text_at(l, MARGIN_X + 8, top - 27 - LEADING * (float)i, FONT_SIZE, sp[i].p, sp[i].len);
     }
     char who[512];
     const qtb_applicant *a = l->a;
     snprintf(who, sizeof(who), "%s: %s %s%s%s (%s %s)", l->L->sig_signer, a->user_surname,
              a->user_name, a->user_patronymic != NULL ? " " : "",
              a->user_patronymic != NULL ? a->user_patronymic : "", l->L->iin, a->user_iin);
-    text_at(l, MARGIN_X + 8, top - h + 30, FONT_SIZE, who, strlen(who));
+    text_at(l, MARGIN_X + 8, top - h + 26, FONT_SIZE, who, strlen(who));
     char line[256];
     snprintf(line, sizeof(line), "%s: ____________________________________________",
              l->L->sig_place);
-    text_at(l, MARGIN_X + 8, top - h + 12, FONT_SIZE, line, strlen(line));
+    text_at(l, MARGIN_X + 8, top - h + 10, FONT_SIZE, line, strlen(line));
     l->y = top - h;
 }
 
@@ -395,8 +402,7 @@ static void organisation(layout *l, int *no)
     section(l, no, L->sec_reg);
     qtb_label_date(d1, a->reg_date);
     half(l, L->number, a->reg_number, L->date, d1);
-    full(l, L->issued_by, a->reg_issuer);
-    full(l, L->place, a->reg_place);
+    half(l, L->issued_by, a->reg_issuer, L->place, a->reg_place);
     gap(l);
 
     section(l, no, L->sec_licence);
@@ -418,8 +424,7 @@ static void person(layout *l, int *no)
     const qtb_labels *L = l->L;
     char d1[16], d2[16];
     section(l, no, L->sec_bank);
-    full(l, L->iban, a->iban);
-    full(l, L->bank, a->bank_name);
+    half(l, L->iban, a->iban, L->bank, a->bank_name);
     half(l, L->bic, a->bic, L->kbe, a->kbe);
     gap(l);
 
@@ -432,9 +437,9 @@ static void person(layout *l, int *no)
     gap(l);
 
     section(l, no, L->sec_pep);
-    full(l, L->pep, a->pep ? L->yes : L->no);
-    full(l, L->pep_relative, a->pep_relative ? L->yes : L->no);
-    full(l, L->pep_foreign, a->pep_foreign ? L->yes : L->no);
+    question(l, L->pep, a->pep);
+    question(l, L->pep_relative, a->pep_relative);
+    question(l, L->pep_foreign, a->pep_foreign);
     gap(l);
 
     section(l, no, a->has_org ? L->sec_user : L->sec_applicant);
@@ -451,7 +456,6 @@ static void person(layout *l, int *no)
     if (a->user_address != NULL) {
         full(l, L->address, a->user_address);
     }
-    full(l, L->notify_lang, a->lang == QTB_LANG_KK ? L->lang_kk : L->lang_ru);
     gap(l);
 }
 
@@ -464,9 +468,10 @@ static void documents(layout *l, int *no)
         full(l, L->sec_docs, L->not_provided);
     }
     for (size_t i = 0; i < a->ndocs; i++) {
-        char v[512];
-        snprintf(v, sizeof(v), "%s\nSHA-256: %s", a->docs[i].file_name, a->docs[i].sha256);
-        full(l, qtb_label_attachment(L, a->docs[i].kind), v);
+        char label[256], v[512];
+        snprintf(label, sizeof(label), "%s\nSHA-256", qtb_label_attachment(L, a->docs[i].kind));
+        snprintf(v, sizeof(v), "%s\n%s", a->docs[i].file_name, a->docs[i].sha256);
+        full(l, label, v);
     }
 }
 

@@ -265,9 +265,9 @@ int main(int argc, char **argv)
     }
     unsigned char *xml1 = NULL, *xml2 = NULL;
     size_t len1 = 0, len2 = 0;
-    /* One page: a natural person. Two pages: a legal entity with licence and three documents. */
-    qtb_applicant *one = load("np-ivanova-ru.xml", &xml1, &len1);
-    qtb_applicant *two = load("le-sakhtandyru-kk.xml", &xml2, &len2);
+    /* One page: a legal entity with licence and three documents. Two pages: long texts. */
+    qtb_applicant *one = load("le-sakhtandyru-kk.xml", &xml1, &len1);
+    qtb_applicant *two = load("le-long-iin-instead-of-bin-kk.xml", &xml2, &len2);
     if (one == NULL || two == NULL) {
         return 1;
     }

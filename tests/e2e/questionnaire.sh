@@ -119,7 +119,7 @@ if command -v pdftotext >/dev/null; then
     txt=$(cat "$TMP/letters.txt")
     for s in "ЖШС «ӘҒҚҢӨҰҮҺІ әғқңөұүһі»" "ӨТІНІШ БЕРУШІНІҢ САУАЛНАМАСЫ" "060340001009" "850412301004" \
         "KZ12601A861000123456" "Сейітқазиев" "n.seitkaziyev@saqtandyru.kz" "QTB-2026-000101" \
-        "ЭЦҚ қою орны" "$(sha256sum "$TMP/letters.xml" | cut -d' ' -f1)" "Бет 1 / 2" "Бет 2 / 2"; do
+        "ЭЦҚ қою орны" "$(sha256sum "$TMP/letters.xml" | cut -d' ' -f1)" "Бет 1 / 1"; do
         case "$txt" in
         *"$s"*) ok "pdftotext finds '$s'" ;;
         *) fail "pdftotext misses '$s'" ;;
@@ -129,6 +129,13 @@ if command -v pdftotext >/dev/null; then
         && ok "--lang ru: Russian labels" || fail "--lang ru: no Russian title"
     pdftotext -enc UTF-8 "$TMP/batch/np-ivanova-ru.pdf" - 2>/dev/null | grep -q "Страница 1 / 1" \
         && ok "one-page natural person" || fail "natural person is not one page"
+    "$QTB" questionnaire "${TODAY[@]}" --allow-findings --out "$TMP/long.pdf" \
+        "$APPS/le-long-iin-instead-of-bin-kk.xml" 2>/dev/null
+    pdftotext -enc UTF-8 "$TMP/long.pdf" "$TMP/long.txt" 2>/dev/null
+    grep -q "Бет 1 / 2" "$TMP/long.txt" && grep -q "Бет 2 / 2" "$TMP/long.txt" \
+        && ok "long texts wrap onto a numbered second page" || fail "long sample is not 2 pages"
+    grep -q "Ұлттық Өңірлік Көлік" "$TMP/long.txt" && ok "wrapped long name is extractable" \
+        || fail "long name missing from the text"
 else
     skip "pdftotext not installed (poppler-utils)"
 fi
