@@ -541,7 +541,8 @@ static void test_questionnaire__pdf_reproducible(void)
 }
 
 typedef struct render_job {
-    const qtb_applicant *a;
+    const qtb_applicant *a; /* shared, read-only */
+    const char *xml;        /* parsed again in each thread, too */
     unsigned char *pdf;
     size_t len;
     int rc;
@@ -554,6 +555,14 @@ static void *render_thread(void *arg)
         qtb_string_free((char *)j->pdf);
         j->pdf = NULL;
         j->rc = qtb_questionnaire_render(&j->pdf, &j->len, j->a, NULL);
+        qtb_applicant *own = NULL;
+        if (j->rc == 0) {
+            j->rc = qtb_applicant_parse(&own, (const unsigned char *)j->xml, strlen(j->xml), NULL);
+        }
+        if (j->rc == 0 && memcmp(qtb_applicant_sha256(own), qtb_applicant_sha256(j->a), 32) != 0) {
+            j->rc = -1;
+        }
+        qtb_applicant_free(own);
     }
     return NULL;
 }
@@ -567,7 +576,8 @@ static void test_questionnaire__pdf_threads_share_applicant(void)
     unsigned char *ref = NULL;
     size_t ref_len = 0;
     QTB_OK_CALL(qtb_questionnaire_render(&ref, &ref_len, a, NULL));
-    render_job jobs[4] = {{a, NULL, 0, 0}, {a, NULL, 0, 0}, {a, NULL, 0, 0}, {a, NULL, 0, 0}};
+    render_job jobs[4] = {
+        {a, xml, NULL, 0, 0}, {a, xml, NULL, 0, 0}, {a, xml, NULL, 0, 0}, {a, xml, NULL, 0, 0}};
     pthread_t t[4];
     for (int i = 0; i < 4; i++) {
         QTB_REQUIRE(pthread_create(&t[i], NULL, render_thread, &jobs[i]) == 0);
