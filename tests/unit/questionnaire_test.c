@@ -5,11 +5,16 @@
 #define _GNU_SOURCE /* memmem */
 #include <pthread.h>
 
+#include <hpdf.h>
+#include <hpdf_doc.h>
+#include <hpdf_fontdef.h>
+#include <hpdf_streams.h>
 #include <openssl/sha.h>
 
 #include <qtb/questionnaire.h>
 #include <qtb/report.h>
 
+#include "assets_int.h"
 #include "internal.h"
 #include "qtb_test.h"
 
@@ -593,6 +598,44 @@ static void test_questionnaire__pdf_threads_share_applicant(void)
     qtb_free(xml);
 }
 
+/*
+ * The renderer writes the CIDToGIDMap only up to QTB_FONT_LAST_CODEPOINT: that is lossless only
+ * if the compiled-in font has no glyph above it. Check the whole BMP, and the glyphs the forms
+ * need below it.
+ */
+static void test_questionnaire__font_covers_forms_and_map_bound(void)
+{
+    HPDF_Doc pdf = HPDF_New(NULL, NULL);
+    QTB_REQUIRE(pdf != NULL);
+    HPDF_Stream st = HPDF_MemStream_New(pdf->mmgr, 16384);
+    QTB_REQUIRE(st != NULL);
+    QTB_CHECK(HPDF_Stream_Write(st, qtb_asset_font, (HPDF_UINT)qtb_asset_font_len) == HPDF_OK);
+    QTB_CHECK(HPDF_Stream_Seek(st, 0, HPDF_SEEK_SET) == HPDF_OK);
+    HPDF_FontDef def = HPDF_TTFontDef_Load(pdf->mmgr, st, HPDF_FALSE);
+    if (def == NULL) {
+        HPDF_Free(pdf);
+    }
+    QTB_REQUIRE(def != NULL);
+    unsigned above = 0;
+    for (unsigned cp = QTB_FONT_LAST_CODEPOINT + 1; cp <= 0xFFFF; cp++) {
+        above += HPDF_TTFontDef_GetGlyphid(def, (HPDF_UINT16)cp) != 0;
+    }
+    QTB_CHECK(above == 0);
+    QTB_CHECK(HPDF_TTFontDef_GetGlyphid(def, QTB_FONT_LAST_CODEPOINT) != 0); /* № */
+    static const unsigned need[] = {'A',    'z',    0x00AB, 0x00BB, 0x0410, 0x044F, 0x0401,
+                                    0x04D8, 0x0492, 0x049A, 0x04A2, 0x04E8, 0x04B0, 0x04AE,
+                                    0x04BA, 0x0406, 0x04D9, 0x0493, 0x049B, 0x04A3, 0x04E9,
+                                    0x04B1, 0x04AF, 0x04BB, 0x0456, 0x2014, 0x2013, 0x20B8};
+    for (size_t i = 0; i < QTB_ARRAY_LEN(need); i++) {
+        if (HPDF_TTFontDef_GetGlyphid(def, (HPDF_UINT16)need[i]) == 0) {
+            fprintf(stderr, "  no glyph for U+%04X\n", need[i]);
+            qtb_t_case_failed = 1;
+        }
+    }
+    HPDF_FontDef_Free(def);
+    HPDF_Free(pdf);
+}
+
 static void test_questionnaire__pdf_usage(void)
 {
 #ifdef NDEBUG
@@ -624,6 +667,7 @@ int main(void)
     QTB_RUN(test_questionnaire__findings_language_and_json);
     QTB_RUN(test_questionnaire__pdf_reproducible);
     QTB_RUN(test_questionnaire__pdf_threads_share_applicant);
+    QTB_RUN(test_questionnaire__font_covers_forms_and_map_bound);
     QTB_RUN(test_questionnaire__pdf_usage);
     return qtb_test_done();
 }
