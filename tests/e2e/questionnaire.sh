@@ -52,6 +52,35 @@ json_eq "json: PEP is a warning" "$TMP/pep.json" "(d['errors'], d['warnings'], d
 json_eq "json: --today moves the expiry check" "$TMP/t.json" \
     "'LICENCE_EXPIRED' in [x['code'] for x in d['findings']]" "False"
 
+# ---- the applicants that stand for identities of the generated test PKI -------------------------
+man="$FIX/pki/MANIFEST.tsv"
+if [ -f "$man" ]; then
+    # leaf  IIN  BIN as the review store will see them in the signer's certificate
+    while read -r leaf file; do
+        "$QTB" questionnaire "${TODAY[@]}" --json "$APPS/$file" >"$TMP/pki.json" 2>/dev/null || true
+        got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["dataSha256"] != "")' "$TMP/pki.json" 2>&1)
+        iin=$(sed -n 's:.*<iin>\(.*\)</iin>.*:\1:p' "$APPS/$file")
+        org=$(sed -n 's:.*<idNumber>\(.*\)</idNumber>.*:\1:p' "$APPS/$file")
+        row=$(awk -F'\t' -v l="$leaf" '$1 == l {print $5 " " $6}' "$man")
+        case "$leaf" in
+        ec_individual_sign) want="$iin -" ;; # an ИП signs with an individual certificate
+        *ceo*) want="$iin $org" ;;
+        *) want="$iin -" ;;
+        esac
+        [ "$got" = True ] && [ "$row" = "$want" ] && ok "$file matches PKI leaf $leaf ($row)" \
+            || fail "$file vs PKI leaf $leaf: manifest '$row', applicant '$want'"
+    done <<'PKI'
+rsa_ceo_sign le-koltanba-test-pki-ru.xml
+rsa_individual_sign np-kurmangaliyeva-pki-kk.xml
+ec_individual_sign ie-seitkali-pki-kk.xml
+PKI
+    ie_org=$(sed -n 's:.*<idNumber>\(.*\)</idNumber>.*:\1:p' "$APPS/ie-seitkali-pki-kk.xml")
+    ie_iin=$(sed -n 's:.*<iin>\(.*\)</iin>.*:\1:p' "$APPS/ie-seitkali-pki-kk.xml")
+    [ "$ie_org" = "$ie_iin" ] && ok "the ИП is identified by its owner's IIN" || fail "ИП IIN mismatch"
+else
+    skip "no generated PKI at $man"
+fi
+
 # ---- the PDF: written, refused, reproducible ------------------------------------------------------
 expect_rc "writes the PDF with warnings only" 0 "$QTB" questionnaire "${TODAY[@]}" \
     --out "$TMP/pep.pdf" "$APPS/le-almaty-insurance-ru-pep.xml"
