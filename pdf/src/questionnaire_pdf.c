@@ -24,6 +24,15 @@
 #include "assets_int.h"
 #include "questionnaire_labels.h"
 
+/*
+ * We reach into libharu 2.3's installed internal structures (the document's memory manager and
+ * font tag, a font's CIDToGIDMap stream). The soname pins the ABI to the headers; a different
+ * libharu must be re-checked here (2.4 has HPDF_LoadTTFontFromMemory, which replaces load_font).
+ */
+#if HPDF_VERSION_ID / 100 != 203
+#error "questionnaire_pdf.c uses libharu 2.3 internals: re-check load_font and shorten_cid_map"
+#endif
+
 /* A4 in points, margins and type sizes. */
 #define PAGE_W 595.276f
 #define PAGE_H 841.89f
