@@ -17,6 +17,10 @@ QTB_BEGIN_DECLS
  *  diagnostics only, like `openssl cms -noverify` / `xmlsec1 --insecure`. */
 #define QTB_VERIFY_NO_CHAIN 0x1u
 
+/** XML: accept HMAC SignatureMethods, checked with `hmac_key`. Off by default: a shared secret
+ *  proves nothing about who signed a document (conformance vectors and SAML-style tests only). */
+#define QTB_VERIFY_ALLOW_HMAC 0x2u
+
 typedef struct qtb_verify_options {
     unsigned version;             /**< QTB_VERIFY_OPTIONS_VERSION */
     unsigned flags;               /**< QTB_VERIFY_* */
@@ -29,11 +33,14 @@ typedef struct qtb_verify_options {
      *  "IdP certificate" model: KeyInfo is then ignored and no path is built. */
     const unsigned char *pinned_key;
     size_t pinned_key_len;
+    /** XML: the HMAC secret used with QTB_VERIFY_ALLOW_HMAC (borrowed, not copied). */
+    const unsigned char *hmac_key;
+    size_t hmac_key_len;
 } qtb_verify_options;
 
 #define QTB_VERIFY_OPTIONS_INIT                                                                    \
     {                                                                                              \
-        QTB_VERIFY_OPTIONS_VERSION, 0, NULL, 0, NULL, NULL, 0, NULL, 0                             \
+        QTB_VERIFY_OPTIONS_VERSION, 0, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, 0                    \
     }
 
 /**
