@@ -144,15 +144,7 @@ static int scan_document(xml_doc *d)
 
 /* ---- node sets (what a Reference selects) ------------------------------------------------- */
 
-typedef struct nodeset {
-    const xmlNode *root; /* subtree selected by the URI; NULL: the whole document */
-    const xmlNode *excl[QTB_MAX_SIGNERS + 1];
-    size_t nexcl;
-    bool excl_all_sigs; /* the XPath not(ancestor-or-self::dsig:Signature) */
-    bool comments;      /* URI="" and "#id" drop comments (XMLDSig §4.4.3.3) */
-} nodeset;
-
-static bool excluded(const nodeset *s, const xmlNode *el)
+static bool excluded(const qtb_xml_nodeset *s, const xmlNode *el)
 {
     for (size_t i = 0; i < s->nexcl; i++) {
         if (s->excl[i] == el) {
@@ -165,7 +157,7 @@ static bool excluded(const nodeset *s, const xmlNode *el)
 /* libxml2 passes namespace nodes as xmlNs cast to xmlNode (their `type` field lines up). */
 static int nodeset_visible(void *ud, xmlNodePtr node, xmlNodePtr parent)
 {
-    const nodeset *s = ud;
+    const qtb_xml_nodeset *s = ud;
     const xmlNode *n = node;
     if (node->type == XML_NAMESPACE_DECL) {
         n = parent;
@@ -220,7 +212,8 @@ static int sink_close(void *ctx)
 }
 
 /* Canonicalize the node set `s` (C14N `mode`, exclusive prefixes) into `k`. */
-static int c14n_run(sink *k, xmlDocPtr doc, nodeset *s, int mode, xmlChar **prefixes, bool comments)
+static int c14n_run(sink *k, xmlDocPtr doc, qtb_xml_nodeset *s, int mode, xmlChar **prefixes,
+                    bool comments)
 {
     xmlOutputBufferPtr ob = xmlOutputBufferCreateIO(sink_write, sink_close, k, NULL);
     if (ob == NULL) {
@@ -235,6 +228,13 @@ static int c14n_run(sink *k, xmlDocPtr doc, nodeset *s, int mode, xmlChar **pref
         return QTB_FAIL(QTB_EPARSE, "XML canonicalization failed");
     }
     return 0;
+}
+
+int qtb_xml_c14n(EVP_MD_CTX *md, qtb_buf *buf, xmlDocPtr doc, qtb_xml_nodeset *s, int mode,
+                 bool comments)
+{
+    sink k = {md, buf, 0};
+    return c14n_run(&k, doc, s, mode, NULL, comments);
 }
 
 /* ---- small DOM helpers -------------------------------------------------------------------- */
@@ -566,7 +566,7 @@ static bool parse_xpointer(const char *uri, char *id, size_t cap, bool *whole)
 }
 
 /* Dereference a Reference URI into a node set. Same-document only. */
-static void deref_uri(nodeset *s, const char **id_out, verify_ctx *x, const reference *r,
+static void deref_uri(qtb_xml_nodeset *s, const char **id_out, verify_ctx *x, const reference *r,
                       verdict *v, char *idbuf, size_t idcap)
 {
     const char *uri = r->uri;
@@ -714,7 +714,7 @@ static int digest_buffer(unsigned char *md, size_t *md_len, const qtb_xml_digest
 }
 
 /* Text of the visible text nodes, the input of the base64 transform (XMLDSig §6.6.2). */
-static int nodeset_text(qtb_buf *b, const nodeset *s, xmlDocPtr doc)
+static int nodeset_text(qtb_buf *b, const qtb_xml_nodeset *s, xmlDocPtr doc)
 {
     const xmlNode *start = s->root != NULL ? s->root : (const xmlNode *)doc;
     const xmlNode *n = start;
@@ -748,9 +748,9 @@ typedef struct ref_out {
 
 /* Apply the transforms of one reference and compare its digest (XMLDSig §3.2.1). */
 static int check_reference(ref_out *ro, verify_ctx *x, sig_shape *sh, size_t sig_index,
-                           const reference *r, verdict *v)
+                           const reference *r, verdict *v, bool shape_only)
 {
-    nodeset s;
+    qtb_xml_nodeset s;
     memset(&s, 0, sizeof(s));
     deref_uri(&s, &ro->id, x, r, v, ro->idbuf, sizeof(ro->idbuf));
     if (v->set) {
@@ -769,11 +769,6 @@ static int check_reference(ref_out *ro, verify_ctx *x, sig_shape *sh, size_t sig
     if (da == NULL) {
         fail_with(v, QTB_TOTAL_FAILED, QTB_SUB_FORMAT_FAILURE, "unknown DigestMethod \"%.100s\"",
                   r->digest_uri ? r->digest_uri : "");
-        return 0;
-    }
-    if (da->unavailable != NULL) {
-        fail_with(v, QTB_INDETERMINATE, QTB_SUB_CRYPTO_CONSTRAINTS_FAILURE, "DigestMethod %s: %s",
-                  da->name, da->unavailable);
         return 0;
     }
 
@@ -810,6 +805,14 @@ static int check_reference(ref_out *ro, verify_ctx *x, sig_shape *sh, size_t sig
         }
     }
 
+    if (shape_only) {
+        return 0;
+    }
+    if (da->unavailable != NULL) {
+        fail_with(v, QTB_INDETERMINATE, QTB_SUB_CRYPTO_CONSTRAINTS_FAILURE, "DigestMethod %s: %s",
+                  da->name, da->unavailable);
+        return 0;
+    }
     unsigned char want[QTB_XML_MAX_DIGEST];
     unsigned char *wantp = NULL;
     size_t want_len = 0;
@@ -1371,7 +1374,7 @@ static int hmac_verify(int *ok, verdict *v, const verify_ctx *x, const sig_shape
 static int signed_info_c14n(qtb_buf *out, verify_ctx *x, const sig_shape *sh,
                             const qtb_xml_c14n_alg *ca)
 {
-    nodeset s;
+    qtb_xml_nodeset s;
     memset(&s, 0, sizeof(s));
     s.root = sh->signed_info;
     s.comments = ca->comments;
@@ -1539,7 +1542,7 @@ static int verify_references(one_sig *o)
         memset(&ro, 0, sizeof(ro));
         verdict rv;
         memset(&rv, 0, sizeof(rv));
-        QTB_TRY(check_reference(&ro, o->x, &o->sh, o->index, &o->sh.refs[i], &rv));
+        QTB_TRY(check_reference(&ro, o->x, &o->sh, o->index, &o->sh.refs[i], &rv, false));
         json_t *r = json_object();
         json_t *cov = NULL;
         if (r == NULL || json_array_append_new(o->refs, r) != 0) {
@@ -1597,6 +1600,15 @@ static int prepare(one_sig *o)
         fail_with(&o->v, QTB_TOTAL_FAILED, QTB_SUB_FORMAT_FAILURE,
                   "unknown SignatureMethod \"%.100s\"", sm ? sm : "");
         return 0;
+    }
+    /* Every reference is dereferenceable and every transform allowed, before any crypto. */
+    for (size_t i = 0; i < o->sh.nrefs; i++) {
+        ref_out ro;
+        memset(&ro, 0, sizeof(ro));
+        QTB_TRY(check_reference(&ro, o->x, &o->sh, o->index, &o->sh.refs[i], &o->v, true));
+        if (o->v.set) {
+            return 0;
+        }
     }
     rc = text_base64(&o->sigval, &o->sigval_len, o->sh.sig_value, why, sizeof(why));
     if (rc != 0) {

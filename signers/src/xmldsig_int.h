@@ -17,8 +17,11 @@
 #include <stddef.h>
 
 #include <libxml/tree.h>
+#include <openssl/evp.h>
 
 #include <qtb/common.h>
+#include <qtb/limits.h>
+#include <qtb/p12.h>
 
 #define QTB_DSIG_NS "http://www.w3.org/2000/09/xmldsig#"
 #define QTB_DSIG11_NS "http://www.w3.org/2009/xmldsig11#"
@@ -77,6 +80,25 @@ const qtb_xml_c14n_alg *qtb_xml_c14n_alg_find(const char *uri);
  * Returns 0, QTB_EPARSE (message says why), QTB_ETOOBIG.
  */
 int qtb_xml_parse(xmlDocPtr *out, const unsigned char *xml, size_t len) QTB_MUST_USE;
+
+/* A node set as a Reference selects it (XMLDSig §4.4.3.3), for the C14N visibility callback. */
+typedef struct qtb_xml_nodeset {
+    const xmlNode *root; /* subtree selected by the URI; NULL: the whole document */
+    const xmlNode *excl[QTB_MAX_SIGNERS + 1]; /* subtrees left out (enveloped, later sigs) */
+    size_t nexcl;
+    bool excl_all_sigs; /* the XPath not(ancestor-or-self::dsig:Signature) */
+    bool comments;      /* URI="" and "#id" drop comments; #xpointer(...) keeps them */
+} qtb_xml_nodeset;
+
+struct qtb_buf;
+/* Canonicalize `s` (xmlC14NMode `mode`) into the digest `md` when set, else into `buf`. */
+int qtb_xml_c14n(EVP_MD_CTX *md, struct qtb_buf *buf, xmlDocPtr doc, qtb_xml_nodeset *s, int mode,
+                 bool comments) QTB_MUST_USE;
+
+/* qtb_xml_sign, with Reference URI="#ref_id" (exc-c14n) instead of "" when ref_id is set:
+ * the SAML / WS-Security shape, used by the tests of signature wrapping. */
+int qtb_xml_sign_id(char **out, size_t *out_len, const unsigned char *xml, size_t xml_len,
+                    const qtb_p12 *key, const char *ref_id) QTB_MUST_USE;
 
 /* Make libxml2 ready and silent in this thread (its error callbacks are per thread). */
 void qtb_xml_thread_init(void);
