@@ -34,14 +34,8 @@
 #include "report_int.h"
 #include "sigalg.h"
 #include "trust_int.h"
+#include "trust_priv.h"
 #include "xmldsig_int.h"
-
-/*
- * Certificates of a trust set (anchors and untrusted pool), for a KeyInfo that names its
- * certificate (X509SubjectName / X509IssuerSerial / X509SKI) instead of carrying it. Asked of
- * the trust module; weak so that without it such a KeyInfo simply finds no certificate.
- */
-int qtb_trust_certificates(STACK_OF(X509) * *out, const qtb_trust *t) __attribute__((weak));
 
 #define SAML_ASSERTION_NS "urn:oasis:names:tc:SAML:2.0:assertion"
 #define SAML_PROTOCOL_NS "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -1121,6 +1115,29 @@ static bool cert_matches_hint(X509 *c, const key_hints *h)
     return false;
 }
 
+static int push_if_match(STACK_OF(X509) * out, const qtb_tcert *certs, size_t n, const key_hints *h)
+{
+    for (size_t i = 0; i < n; i++) {
+        X509 *c = certs[i].x;
+        if (sk_X509_num(out) >= (int)MAX_KEYINFO_CERTS || !cert_matches_hint(c, h)) {
+            continue;
+        }
+        if (X509_up_ref(c) != 1 || sk_X509_push(out, c) <= 0) {
+            X509_free(c);
+            return QTB_FAIL(QTB_ENOMEM, "out of memory");
+        }
+    }
+    return 0;
+}
+
+/* A KeyInfo that names its certificate (X509SubjectName / IssuerSerial / SKI) instead of
+ * carrying it: look in the trust set (its untrusted pool, then its anchors). */
+static int trust_candidates(STACK_OF(X509) * out, const qtb_trust *t, const key_hints *h)
+{
+    QTB_TRY(push_if_match(out, t->untrusted, t->nuntrusted, h));
+    return push_if_match(out, t->anchors, t->nanchors, h);
+}
+
 static int collect_x509data(sig_key *k, key_hints *h, const xmlNode *xd, char *why, size_t cap)
 {
     for (const xmlNode *c = xd->children; c != NULL; c = c->next) {
@@ -1217,20 +1234,8 @@ static int resolve_key(sig_key *k, verify_ctx *x, const sig_shape *sh, const qtb
             return QTB_FAIL(QTB_ENOMEM, "out of memory");
         }
     }
-    if (sk_X509_num(*candidates) == 0 && hints && x->opts->trust != NULL &&
-        qtb_trust_certificates != NULL) {
-        STACK_OF(X509) *pool = NULL;
-        QTB_TRY(qtb_trust_certificates(&pool, x->opts->trust));
-        for (int i = 0; i < sk_X509_num(pool); i++) {
-            X509 *c = sk_X509_value(pool, i);
-            if (cert_matches_hint(c, &h) && X509_up_ref(c) == 1 &&
-                sk_X509_push(*candidates, c) <= 0) {
-                X509_free(c);
-                sk_X509_pop_free(pool, X509_free);
-                return QTB_FAIL(QTB_ENOMEM, "out of memory");
-            }
-        }
-        sk_X509_pop_free(pool, X509_free);
+    if (sk_X509_num(*candidates) == 0 && hints && x->opts->trust != NULL) {
+        QTB_TRY(trust_candidates(*candidates, x->opts->trust, &h));
     }
     if (sk_X509_num(*candidates) > 0) {
         k->source = "X509Data";
@@ -1453,12 +1458,13 @@ static int check_signature_value(one_sig *o, int *ok)
         return rc == 1 ? 0 : rc;
     }
     X509 *leaf = NULL;
+    int unsupported = 0;
     for (int i = 0; i < sk_X509_num(o->candidates) && !*ok; i++) {
         X509 *c = sk_X509_value(o->candidates, i);
         int rc = pkey_verify(ok, X509_get_X509_PUBKEY(c), o->sa, o->si.data, o->si.len, o->sigval,
                              o->sigval_len);
-        if (rc == QTB_EUNSUPPORTED && sk_X509_num(o->candidates) > 1) {
-            qtb_error_clear(); /* another candidate may be the signer */
+        if (rc == QTB_EUNSUPPORTED) {
+            unsupported = rc; /* keep the message; another candidate may still be the signer */
             continue;
         }
         if (rc < 0) {
@@ -1474,7 +1480,8 @@ static int check_signature_value(one_sig *o, int *ok)
     if (leaf != NULL && X509_up_ref(leaf) == 1) {
         o->key.leaf = leaf;
     }
-    return 0;
+    /* No key verified and one could not be checked at all: say that, not "invalid". */
+    return *ok ? 0 : unsupported;
 }
 
 static int add_check(one_sig *o, const char *name, const char *value)

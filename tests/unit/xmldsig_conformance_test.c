@@ -11,6 +11,12 @@
  *   - app=XPATH: the application-binding policy of conformance/README.md, applied to the
  *     report: the signature whose signaturePath is the ds:Signature child of the app element
  *     is TOTAL_PASSED and every one of its references is "#" + that element's ID.
+ * qoltanba's crypto policy (the shared sigalg backend) is stricter than xmlsec1's: RSA/DSA keys
+ * under 1024 bits and MD5 certificate signatures are refused. The xmlsec test CA is RSA-512 and
+ * the Phaos CA signs with RSA-MD5, so 19 `valid` rows come out INDETERMINATE /
+ * CRYPTO_CONSTRAINTS_FAILURE naming the key size or MD5. Those are counted as a separate
+ * "policy" outcome (printed, and the test requires exactly that reason), never as agreement.
+ * QTB_XML_STRICT=1 makes them failures.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,7 +146,24 @@ static bool app_policy_ok(json_t *doc, const char *sig_path, const char *id)
     return false;
 }
 
-/* Run one row; returns 1 when the verdict matches the expectation. */
+/* Refused by qoltanba's crypto policy, with the reason named (see the header comment). */
+static bool policy_refusal(qtb_report *r)
+{
+    if (qtb_report_indication(r) != QTB_INDETERMINATE ||
+        qtb_report_subindication(r) != QTB_SUB_CRYPTO_CONSTRAINTS_FAILURE) {
+        return false;
+    }
+    for (size_t i = 0; i < qtb_report_signature_count(r); i++) {
+        const char *m = qtb_report_signature_message(r, i);
+        if (m != NULL && (strstr(m, "bits is too small") || strstr(m, "RSA-MD5 is not accepted"))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Run one row; returns 1 when the verdict matches the expectation, 2 for a policy refusal of
+ * a `valid` row. */
 static int run_row(const row *rw, char *detail, size_t dcap)
 {
     qtb_verify_options o = QTB_VERIFY_OPTIONS_INIT;
@@ -233,6 +256,9 @@ static int run_row(const row *rw, char *detail, size_t dcap)
         }
     }
     verdict_ok = valid == (strcmp(rw->expected, "valid") == 0);
+    if (!verdict_ok && !valid && strcmp(rw->expected, "valid") == 0 && policy_refusal(r)) {
+        verdict_ok = 2;
+    }
     const char *msg = qtb_report_signature_count(r) > 0
                           ? qtb_report_signature_message(r, 0)
                           : json_string_value(json_object_get(doc, "message"));
@@ -261,7 +287,8 @@ static void test_xmldsig_conformance__manifest(void)
     FILE *f = fopen(p, "r");
     QTB_REQUIRE(f != NULL);
     char line[8192];
-    int rows = 0, agree = 0;
+    int rows = 0, agree = 0, policy = 0;
+    const char *strict = getenv("QTB_XML_STRICT");
     const char *only = getenv("QTB_XML_ROW");
     while (fgets(line, sizeof(line), f) != NULL) {
         char *cols[8] = {0};
@@ -285,13 +312,20 @@ static void test_xmldsig_conformance__manifest(void)
         char detail[1024] = "";
         int ok = run_row(&rw, detail, sizeof(detail));
         rows++;
-        agree += ok;
-        printf("  %s %-50s %-7s %s\n", ok ? "agree   " : "DISAGREE", rw.id, rw.expected, detail);
+        agree += ok == 1;
+        policy += ok == 2;
+        printf("  %s %-50s %-7s %s\n",
+               ok == 1   ? "agree   "
+               : ok == 2 ? "policy  "
+                         : "DISAGREE",
+               rw.id, rw.expected, detail);
     }
     fclose(f);
-    printf("  %d of %d xml rows agree\n", agree, rows);
+    printf("  %d of %d xml rows agree, %d refused by the crypto policy, %d disagree\n", agree, rows,
+           policy, rows - agree - policy);
     QTB_CHECK(only != NULL || rows == 72);
-    QTB_CHECK(agree == rows);
+    QTB_CHECK(agree + policy == rows);
+    QTB_CHECK(strict == NULL || agree == rows);
 }
 
 int main(void)
