@@ -352,6 +352,8 @@ static int signer_prepare(signer *s, const qtb_cms_signer_raw *raw, const qtb_be
     }
     qtb_algor_name(s->digest_name, sizeof(s->digest_name), s->digest_alg);
     qtb_algor_name(s->sig_name, sizeof(s->sig_name), s->sig_alg);
+    /* Looked up first: the report names the signer even when its algorithm is unsupported. */
+    s->cert = find_cert(raw, pool, t);
     if (raw->has_signed_attrs) {
         if (check_signed_attrs(s) < 0) {
             signer_decide(s, QTB_TOTAL_FAILED, QTB_SUB_FORMAT_FAILURE, "%s",
@@ -382,7 +384,6 @@ static int signer_prepare(signer *s, const qtb_cms_signer_raw *raw, const qtb_be
         return 0;
     }
     s->md_active = true;
-    s->cert = find_cert(raw, pool, t);
     if (s->cert == NULL) {
         signer_decide(s, QTB_INDETERMINATE, QTB_SUB_NO_SIGNING_CERTIFICATE_FOUND,
                       "the signer's certificate is neither in the CMS nor in the trust set");
