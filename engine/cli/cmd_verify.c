@@ -138,6 +138,13 @@ static int load_trust(qtb_trust **out, char **dirs, int ndirs, char **untrusted,
             def = DEFAULT_TRUST_DIR;
         }
     }
+    /* Untrusted first: the trust set keeps a certificate that is both an anchor and given as
+     * untrusted in both lists only in this order, and only untrusted ones may name a signer. */
+    for (int i = 0; i < nuntrusted; i++) {
+        if (qtb_trust_add_untrusted_file(*out, untrusted[i]) != 0) {
+            return cli_lib_error(CMD, untrusted[i]);
+        }
+    }
     for (int i = 0; i < ndirs; i++) {
         if (qtb_trust_add_dir(*out, dirs[i]) != 0) {
             return cli_lib_error(CMD, dirs[i]);
@@ -145,11 +152,6 @@ static int load_trust(qtb_trust **out, char **dirs, int ndirs, char **untrusted,
     }
     if (def != NULL && qtb_trust_add_dir(*out, def) != 0) {
         return cli_lib_error(CMD, def);
-    }
-    for (int i = 0; i < nuntrusted; i++) {
-        if (qtb_trust_add_untrusted_file(*out, untrusted[i]) != 0) {
-            return cli_lib_error(CMD, untrusted[i]);
-        }
     }
     return 0;
 }

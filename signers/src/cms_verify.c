@@ -26,8 +26,6 @@
 
 #define CHUNK (64u * 1024u)
 
-STACK_OF(X509) * qtb_trust_untrusted(const qtb_trust *t); /* TODO: trust module */
-
 typedef enum check_state {
     CHECK_NOT_CHECKED = 0,
     CHECK_PASSED,
@@ -251,14 +249,11 @@ static X509 *find_cert(const qtb_cms_signer_raw *r, STACK_OF(X509) * pool, const
     }
     /* Not among the anchors: a trust anchor identifies a CA, not a signer (the certificates
      * given as untrusted may). */
-    if (t != NULL) {
-        STACK_OF(X509) *tc = qtb_trust_untrusted(t);
-        for (int i = 0; i < sk_X509_num(tc); i++) {
-            X509 *c = sk_X509_value(tc, i);
-            if (cert_matches(c, r, issuer, serial)) {
-                found = c;
-                goto done;
-            }
+    for (size_t i = 0; i < qtb_trust_untrusted_count(t); i++) {
+        X509 *c = qtb_trust_untrusted_get(t, i);
+        if (cert_matches(c, r, issuer, serial)) {
+            found = c;
+            goto done;
         }
     }
 done:
