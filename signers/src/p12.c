@@ -242,31 +242,56 @@ static int gost_param_set(ASN1_OBJECT **out, const X509_ALGOR *alg)
     return rc;
 }
 
-/* Keep a Kazakh GOST key: the PKCS#8 privateKey holds an OCTET STRING of the key bytes. */
+/*
+ * Keep a Kazakh GOST key as its little-endian private scalar. 34.10-2015 keys hold an OCTET STRING
+ * of the little-endian bytes (the RFC 4491 layout); 34.310-2004 keys hold a DER INTEGER
+ * (big-endian), which is reversed here so the GOST signer sees one byte order.
+ */
 static int keep_gost_key(qtb_p12 *p, const unsigned char *pk, int pklen, const X509_ALGOR *alg)
 {
-    const unsigned char *key = pk;
-    size_t key_len = (size_t)pklen;
+    unsigned char tag = pklen > 0 ? pk[0] : 0;
     const unsigned char *q = pk;
+    ASN1_STRING *inner = NULL;
     ERR_set_mark();
-    ASN1_OCTET_STRING *inner = d2i_ASN1_OCTET_STRING(NULL, &q, pklen);
-    ERR_pop_to_mark();
-    if (inner != NULL && q == pk + pklen) {
-        key = ASN1_STRING_get0_data(inner);
-        key_len = (size_t)ASN1_STRING_length(inner);
+    if (tag == V_ASN1_OCTET_STRING) {
+        inner = d2i_ASN1_OCTET_STRING(NULL, &q, pklen);
+    } else if (tag == V_ASN1_INTEGER) {
+        inner = d2i_ASN1_INTEGER(NULL, &q, pklen);
     }
+    ERR_pop_to_mark();
     int rc = 0;
-    if (key_len == 0 || key_len > 128) {
+    if (inner == NULL || q != pk + pklen) {
+        rc = QTB_FAIL(QTB_EPARSE, "GOST private key is neither an OCTET STRING nor an INTEGER");
+        goto done;
+    }
+    const unsigned char *key = ASN1_STRING_get0_data(inner);
+    size_t key_len = (size_t)ASN1_STRING_length(inner);
+    size_t want = key_len;
+    if (tag == V_ASN1_INTEGER) {
+        /* A positive INTEGER may carry a leading zero; the scalar is 32 or 64 bytes. */
+        while (key_len > 0 && key[0] == 0) {
+            key++;
+            key_len--;
+        }
+        want = key_len <= 32 ? 32 : 64;
+    }
+    if (key_len == 0 || key_len > 64 || (want != 32 && want != 64)) {
         rc = QTB_FAIL(QTB_EPARSE, "GOST private key has an unexpected length (%zu bytes)", key_len);
         goto done;
     }
-    p->gost_key = qtb_malloc(key_len);
+    p->gost_key = qtb_calloc(1, want);
     if (p->gost_key == NULL) {
         rc = QTB_FAIL(QTB_ENOMEM, "out of memory");
         goto done;
     }
-    memcpy(p->gost_key, key, key_len);
-    p->gost_key_len = key_len;
+    if (tag == V_ASN1_INTEGER) {
+        for (size_t i = 0; i < key_len; i++) {
+            p->gost_key[i] = key[key_len - 1 - i];
+        }
+    } else {
+        memcpy(p->gost_key, key, key_len);
+    }
+    p->gost_key_len = want;
     rc = gost_param_set(&p->param_set, alg);
 done:
     if (inner != NULL) {

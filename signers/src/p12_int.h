@@ -23,11 +23,12 @@ STACK_OF(X509) * qtb_p12_chain(const qtb_p12 *p);
 /* The private key when OpenSSL can load it (RSA, EC...); NULL for GOST keys or none. Owned. */
 EVP_PKEY *qtb_p12_pkey(const qtb_p12 *p);
 /*
- * A Kazakh GOST private key (PKCS#8 algorithm under 1.2.398.3.10.1.1): `key` is the private key
- * as stored, the inner OCTET STRING's content unchanged (64 bytes for 34.10-2015/512, 32 for
- * 34.310-2004; little-endian as Kalkan writes it). `key_alg` is the PKCS#8 algorithm OID and
- * `param_set` the first OID of its parameters (NULL when absent). All owned by `p`, wiped on free.
- * Returns 0, or QTB_ENOTFOUND when the store holds no GOST key.
+ * A Kazakh GOST private key (PKCS#8 algorithm under 1.2.398.3.10.1.1): `key` is the private
+ * scalar, little-endian (the RFC 4491 layout gost-engine also uses): 64 bytes for
+ * 34.10-2015/512 (stored so, as an OCTET STRING), 32 bytes for 34.310-2004 (stored as a
+ * big-endian DER INTEGER, reversed and left-padded here). `key_alg` is the PKCS#8 algorithm OID
+ * and `param_set` the first OID of its parameters (NULL when absent). All owned by `p`, wiped on
+ * free. Returns 0, or QTB_ENOTFOUND when the store holds no GOST key.
  */
 int qtb_p12_gost_key(const qtb_p12 *p, const unsigned char **key, size_t *key_len,
                      const ASN1_OBJECT **key_alg, const ASN1_OBJECT **param_set);
