@@ -13,6 +13,8 @@
 #include <qtb/error.h>
 #include <qtb/limits.h>
 #include <qtb/p12.h>
+#include <qtb/report.h>
+#include <qtb/xmldsig.h>
 
 #include "cli.h"
 
@@ -24,7 +26,9 @@ static void usage(FILE *out)
             "usage: qoltanba sign --p12 FILE [--password-file F | --password-env VAR]\n"
             "                     [--detached] [--add-to CMS] [--pem | --base64] --out OUT INPUT\n"
             "       qoltanba sign --timestamp-token TOKEN [--signer N] [--pem | --base64]\n"
-            "                     --out OUT CMS\n\n"
+            "                     --out OUT CMS\n"
+            "       qoltanba sign --xml --p12 FILE [--password-file F | --password-env VAR]\n"
+            "                     --out OUT INPUT.xml\n\n"
             "Sign INPUT as CMS SignedData (SHA-256; signed attributes contentType, messageDigest,\n"
             "signingTime; the signer certificate included), with the RSA or ECDSA key of a\n"
             "PKCS#12 store. The password is read from a file, an environment variable or the\n"
@@ -37,6 +41,10 @@ static void usage(FILE *out)
             "                         kept); INPUT is its detached content, or '-' if attached\n"
             "  --timestamp-token TOK  add an RFC 3161 token (DER) to signer N (default 1) of CMS\n"
             "  --pem | --base64       output PEM or bare base64 (as NCALayer) instead of DER\n"
+            "  --xml                  append an enveloped XMLDSig signature to INPUT.xml as\n"
+            "                         NCALayer signXml does (URI=\"\", enveloped + C14N with\n"
+            "                         comments, RSA-SHA256 or ECDSA-SHA256, X509Certificate);\n"
+            "                         an already signed document gets a second signature\n"
             "  --out OUT              where to write the signature\n");
 }
 
@@ -95,6 +103,7 @@ typedef struct sign_args {
     const char *timestamp_token;
     long signer_index;
     bool detached;
+    bool xml;
     enum out_form form;
     const char *out;
     const char *input;
@@ -149,6 +158,48 @@ done:
     return rc;
 }
 
+static int sign_xml(const sign_args *a, unsigned char **out, size_t *out_len)
+{
+    int rc = CLI_ERROR;
+    unsigned char *p12 = NULL, *in = NULL;
+    size_t p12_len = 0, in_len = 0;
+    qtb_p12 *key = NULL;
+    char *signed_xml = NULL;
+    size_t signed_len = 0;
+    char password[QTB_MAX_PASSWORD + 1];
+    password[0] = '\0';
+    if (cli_read_file(CMD, &in, &in_len, a->input, QTB_MAX_SIGNATURE_FILE) != 0 ||
+        cli_read_file(CMD, &p12, &p12_len, a->p12, QTB_MAX_CERT_FILE) != 0 ||
+        cli_read_password(CMD, password, sizeof(password), a->password_file, a->password_env,
+                          "PKCS#12 password: ") != 0) {
+        goto done;
+    }
+    int lrc = qtb_p12_open(&key, p12, p12_len, password);
+    cli_wipe(password, sizeof(password));
+    if (lrc != 0) {
+        rc = cli_lib_error(CMD, a->p12);
+        goto done;
+    }
+    if (qtb_xml_sign(&signed_xml, &signed_len, in, in_len, key) != 0) {
+        rc = cli_lib_error(CMD, a->input);
+        goto done;
+    }
+    *out = malloc(signed_len > 0 ? signed_len : 1);
+    if (*out == NULL) {
+        rc = cli_error(CMD, "out of memory");
+        goto done;
+    }
+    memcpy(*out, signed_xml, signed_len);
+    *out_len = signed_len;
+    rc = 0;
+done:
+    qtb_string_free(signed_xml);
+    qtb_p12_free(key);
+    free(in);
+    free(p12);
+    return rc;
+}
+
 static int add_timestamp(const sign_args *a, unsigned char **out, size_t *out_len)
 {
     int rc = CLI_ERROR;
@@ -177,6 +228,7 @@ static int parse_args(sign_args *a, int argc, char **argv)
         {"password-file", required_argument, NULL, 'f'},
         {"password-env", required_argument, NULL, 'e'},
         {"detached", no_argument, NULL, 'd'},
+        {"xml", no_argument, NULL, 'x'},
         {"add-to", required_argument, NULL, 'a'},
         {"timestamp-token", required_argument, NULL, 't'},
         {"signer", required_argument, NULL, 's'},
@@ -204,6 +256,9 @@ static int parse_args(sign_args *a, int argc, char **argv)
             break;
         case 'd':
             a->detached = true;
+            break;
+        case 'x':
+            a->xml = true;
             break;
         case 'a':
             a->add_to = optarg;
@@ -252,6 +307,12 @@ static int parse_args(sign_args *a, int argc, char **argv)
         return cli_error(CMD, "--timestamp-token does not sign: use it without --p12, --add-to "
                               "and --detached");
     }
+    if (a->xml &&
+        (a->timestamp_token != NULL || a->add_to != NULL || a->detached || a->form != OUT_DER)) {
+        return cli_error(CMD, "--xml signs INPUT.xml in place: no --timestamp-token, --add-to, "
+                              "--detached, --pem or --base64 (sign a signed file to add a "
+                              "signer)");
+    }
     return 0;
 }
 
@@ -269,6 +330,8 @@ int cmd_sign(int argc, char **argv)
     size_t len = 0;
     if (a.timestamp_token != NULL) {
         rc = add_timestamp(&a, &der, &len);
+    } else if (a.xml) {
+        rc = sign_xml(&a, &der, &len);
     } else {
         rc = sign_cms(&a, &der, &len);
     }
