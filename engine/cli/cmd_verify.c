@@ -113,9 +113,9 @@ static void print_text(const qtb_report *r, const char *json)
                qtb_indication_name(qtb_report_signature_indication(r, i)), s ? "/" : "", s ? s : "",
                qtb_report_signature_message(r, i));
         json_t *sig = json_array_get(sigs, i);
-        json_t *chain = json_object_get(sig, "chain");
-        if (json_array_size(chain) > 0 && json_is_string(json_array_get(chain, 0))) {
-            printf("  signer: %s\n", json_string_value(json_array_get(chain, 0)));
+        json_t *subject = json_object_get(json_object_get(sig, "signer"), "subject");
+        if (json_is_string(subject)) {
+            printf("  signer: %s\n", json_string_value(subject));
         }
         json_t *bst = json_object_get(sig, "bestSignatureTime");
         if (json_is_string(bst)) {

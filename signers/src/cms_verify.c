@@ -714,6 +714,11 @@ static int verify_token(ts_result *ts, const qtb_ber *token, const qtb_ber *sig_
         snprintf(why, sizeof(why), "the TSA certificate lacks the timeStamping extended key usage");
         goto done;
     }
+    if (t == NULL) {
+        indication = "INDETERMINATE";
+        snprintf(why, sizeof(why), "no trust anchors were given for the TSA certificate");
+        goto done;
+    }
     if ((flags & QTB_VERIFY_NO_CHAIN) != 0) {
         indication = "INDETERMINATE";
         snprintf(why, sizeof(why), "TSA certificate path not checked (no-chain mode)");
@@ -918,6 +923,10 @@ static int finish_signer(verify_doc *d, signer *s, qtb_sig_report *rep)
         signer_decide(s, QTB_INDETERMINATE, QTB_SUB_NO_CERTIFICATE_CHAIN_FOUND,
                       "signature value and digest verified; certificate path not checked "
                       "(no-chain mode)");
+    }
+    if (!s->decided && d->opts->trust == NULL) {
+        signer_decide(s, QTB_INDETERMINATE, QTB_SUB_NO_CERTIFICATE_CHAIN_FOUND,
+                      "signature verified, but no trust anchors were given");
     }
     if (!s->decided) {
         STACK_OF(X509) *extra = d->certs;
