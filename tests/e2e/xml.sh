@@ -89,8 +89,14 @@ json_eq "XXE: FORMAT_FAILURE" "$TMP/out" "d['subIndication']" "FORMAT_FAILURE"
     printf ']>\n<lolz>&%s;</lolz>\n' "$prev"
 } >"$TMP/laughs.xml"
 start=$(date +%s%N)
-expect_rc "billion laughs under a 512 MiB address-space limit: refused (exit 1)" 1 \
-    bash -c "ulimit -v 524288; exec \"$QTB\" verify \"$TMP/laughs.xml\""
+if ldd "$QTB" 2>/dev/null | grep -q libasan; then
+    # ASan reserves terabytes of shadow address space: no ulimit -v under it.
+    expect_rc "billion laughs: refused (exit 1)" 1 "$QTB" verify "$TMP/laughs.xml"
+    skip "address-space limit not applied under AddressSanitizer"
+else
+    expect_rc "billion laughs under a 64 MiB address-space limit: refused (exit 1)" 1 \
+        bash -c "ulimit -v 65536; exec \"$QTB\" verify \"$TMP/laughs.xml\""
+fi
 ms=$((($(date +%s%N) - start) / 1000000))
 if [ "$ms" -lt 1000 ]; then
     ok "billion laughs answered in ${ms} ms (< 1 s)"
