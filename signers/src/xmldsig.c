@@ -12,6 +12,7 @@
  * Multi-signature convention (Kalkan, shared/fixtures-real/SOURCES.md): signature k covers the
  * document with the sibling signatures before it and without the ones appended after it.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <libxml/c14n.h>
@@ -29,6 +30,7 @@
 
 #include <qtb/verify.h>
 
+#include "certcache_int.h"
 #include "certinfo_int.h"
 #include "internal.h"
 #include "report_int.h"
@@ -49,6 +51,31 @@
 
 #define MAX_KEYINFO_CERTS 16u
 #define MAX_C14N_OUTPUT ((size_t)QTB_MAX_SIGNATURE_FILE * 2u)
+
+/* ---- digests fetched once per process (EVP_MD objects are immutable and shared) ---------- */
+
+static const char *const md_names[] = {"SHA1", "SHA224", "SHA256", "SHA384", "SHA512"};
+static EVP_MD *md_table[QTB_ARRAY_LEN(md_names)];
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_init(void)
+{
+    for (size_t i = 0; i < QTB_ARRAY_LEN(md_names); i++) {
+        md_table[i] = EVP_MD_fetch(NULL, md_names[i], NULL);
+    }
+}
+
+/* A digest by OpenSSL name; borrowed (never freed). NULL if unavailable. */
+static const EVP_MD *md_get(const char *name)
+{
+    pthread_once(&md_once, md_init);
+    for (size_t i = 0; i < QTB_ARRAY_LEN(md_names); i++) {
+        if (strcmp(md_names[i], name) == 0) {
+            return md_table[i];
+        }
+    }
+    return NULL;
+}
 
 /* ---- the document: IDs and signatures ------------------------------------------------------ */
 
@@ -694,12 +721,11 @@ static int digest_buffer(unsigned char *md, size_t *md_len, const qtb_xml_digest
         return da->hash(md, md_len, in, len);
     }
     unsigned int n = 0;
-    EVP_MD *m = EVP_MD_fetch(NULL, da->md, NULL);
+    const EVP_MD *m = md_get(da->md);
     if (m == NULL) {
         return QTB_FAIL_SSL(QTB_EUNSUPPORTED, "digest %s unavailable", da->name);
     }
     int ok = EVP_Digest(in, len, md, &n, m, NULL);
-    EVP_MD_free(m);
     if (ok != 1) {
         return QTB_FAIL_SSL(QTB_ECRYPTO, "digest %s failed", da->name);
     }
@@ -831,7 +857,7 @@ static int check_reference(ref_out *ro, verify_ctx *x, sig_shape *sh, size_t sig
     size_t got_len = 0;
     qtb_buf b;
     qtb_buf_init(&b, MAX_C14N_OUTPUT);
-    EVP_MD *md = NULL;
+    const EVP_MD *md = NULL;
     EVP_MD_CTX *mctx = NULL;
     xmlChar **prefixes = NULL;
     char *prefix_store = NULL;
@@ -870,7 +896,7 @@ static int check_reference(ref_out *ro, verify_ctx *x, sig_shape *sh, size_t sig
         }
         s.comments = comments;
         if (da->md != NULL) {
-            md = EVP_MD_fetch(NULL, da->md, NULL);
+            md = md_get(da->md);
             mctx = EVP_MD_CTX_new();
             if (md == NULL || mctx == NULL || EVP_DigestInit_ex(mctx, md, NULL) != 1) {
                 rc = QTB_FAIL_SSL(QTB_ECRYPTO, "cannot start digest %s", da->name);
@@ -894,7 +920,6 @@ static int check_reference(ref_out *ro, verify_ctx *x, sig_shape *sh, size_t sig
     rc = 0;
 done:
     EVP_MD_CTX_free(mctx);
-    EVP_MD_free(md);
     qtb_free(prefixes);
     qtb_free(prefix_store);
     qtb_buf_dispose(&b);
@@ -1138,7 +1163,8 @@ static int trust_candidates(STACK_OF(X509) * out, const qtb_trust *t, const key_
     return push_if_match(out, t->anchors, t->nanchors, h);
 }
 
-static int collect_x509data(sig_key *k, key_hints *h, const xmlNode *xd, char *why, size_t cap)
+static int collect_x509data(sig_key *k, key_hints *h, const xmlNode *xd, qtb_cert_cache *cache,
+                            char *why, size_t cap)
 {
     for (const xmlNode *c = xd->children; c != NULL; c = c->next) {
         if (qtb_xml_is_dsig(c, "X509Certificate")) {
@@ -1148,12 +1174,9 @@ static int collect_x509data(sig_key *k, key_hints *h, const xmlNode *xd, char *w
             if (rc != 0) {
                 return rc;
             }
-            const unsigned char *p = der;
-            X509 *cert = len <= QTB_MAX_CERT_FILE ? d2i_X509(NULL, &p, (long)len) : NULL;
-            bool whole = cert != NULL && p == der + len;
+            X509 *cert = qtb_cert_cache_parse(cache, der, len);
             qtb_free(der);
-            if (!whole) {
-                X509_free(cert);
+            if (cert == NULL) {
                 ERR_clear_error();
                 snprintf(why, cap, "ds:X509Certificate is not a DER certificate");
                 return 1;
@@ -1215,7 +1238,7 @@ static int resolve_key(sig_key *k, verify_ctx *x, const sig_shape *sh, const qtb
             return 1;
         }
         if (qtb_xml_is_dsig(c, "X509Data")) {
-            int rc = collect_x509data(k, &h, c, why, cap);
+            int rc = collect_x509data(k, &h, c, x->opts->cert_cache, why, cap);
             if (rc != 0) {
                 return rc;
             }
@@ -1331,12 +1354,11 @@ static int hmac_verify(int *ok, verdict *v, const verify_ctx *x, const sig_shape
     unsigned char mac[EVP_MAX_MD_SIZE];
     size_t mac_len = 0;
     *ok = 0;
-    EVP_MD *md = EVP_MD_fetch(NULL, sa->md, NULL);
+    const EVP_MD *md = md_get(sa->md);
     if (md == NULL) {
         return QTB_FAIL_SSL(QTB_EUNSUPPORTED, "digest %s unavailable", sa->md);
     }
     size_t full_bits = (size_t)EVP_MD_get_size(md) * 8u;
-    EVP_MD_free(md);
     size_t bits = full_bits;
     for (const xmlNode *c = sh->sig_method->children; c != NULL; c = c->next) {
         if (qtb_xml_is_dsig(c, "HMACOutputLength")) {

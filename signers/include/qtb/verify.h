@@ -12,6 +12,19 @@ QTB_BEGIN_DECLS
 
 #define QTB_VERIFY_OPTIONS_VERSION 1
 
+/**
+ * Decoded certificates kept between verifications, keyed by the SHA-256 of their DER: OpenSSL 3
+ * spends more time decoding a certificate's public key than checking a signature with it, and a
+ * portal sees the same signers again and again. Thread-safe; owned by the caller and shared by
+ * any number of threads (one per server, say). Optional: without one nothing is kept.
+ */
+typedef struct qtb_cert_cache qtb_cert_cache;
+
+/** @param slots entries kept (0: a default of 1024). @return 0, QTB_ENOMEM. */
+QTB_API int qtb_cert_cache_new(qtb_cert_cache **out, size_t slots) QTB_MUST_USE;
+/** NULL-safe. */
+QTB_API void qtb_cert_cache_free(qtb_cert_cache *c);
+
 /** Check the signature with the certificate or key it carries and skip path validation; the
  *  report then never says TOTAL_PASSED for that signature (chain: NOT_CHECKED). For tests and
  *  diagnostics only, like `openssl cms -noverify` / `xmlsec1 --insecure`. */
@@ -36,11 +49,13 @@ typedef struct qtb_verify_options {
     /** XML: the HMAC secret used with QTB_VERIFY_ALLOW_HMAC (borrowed, not copied). */
     const unsigned char *hmac_key;
     size_t hmac_key_len;
+    /** Decoded-certificate cache shared between calls (borrowed; NULL: none). */
+    qtb_cert_cache *cert_cache;
 } qtb_verify_options;
 
 #define QTB_VERIFY_OPTIONS_INIT                                                                    \
     {                                                                                              \
-        QTB_VERIFY_OPTIONS_VERSION, 0, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, 0                    \
+        QTB_VERIFY_OPTIONS_VERSION, 0, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, 0, NULL              \
     }
 
 /**
