@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -301,6 +302,66 @@ static void test_xmldsig__second_signer_keeps_first_valid(void)
     qtb_trust_free(t);
     qtb_string_free(one);
     qtb_string_free(two);
+}
+
+/* ---- the certificate cache, shared by threads ------------------------------------------- */
+
+typedef struct thread_job {
+    const char *good;
+    const char *bad;
+    const qtb_trust *t;
+    qtb_cert_cache *cache;
+    int wrong;
+} thread_job;
+
+static void *verify_many(void *arg)
+{
+    thread_job *j = arg;
+    for (int i = 0; i < 40; i++) {
+        const char *x = (i % 2) ? j->bad : j->good;
+        qtb_verify_options o = QTB_VERIFY_OPTIONS_INIT;
+        o.trust = j->t;
+        o.cert_cache = j->cache;
+        qtb_report *r = NULL;
+        if (qtb_xml_verify(&r, (const unsigned char *)x, strlen(x), &o) != 0) {
+            j->wrong++;
+            continue;
+        }
+        qtb_indication want = (i % 2) ? QTB_TOTAL_FAILED : QTB_TOTAL_PASSED;
+        j->wrong += qtb_report_indication(r) != want;
+        qtb_report_free(r);
+    }
+    return NULL;
+}
+
+static void test_xmldsig__cert_cache_shared_by_threads(void)
+{
+    NEED_FIXTURES();
+    char *good = NULL;
+    size_t len = 0;
+    qtb_trust *t = NULL;
+    qtb_cert_cache *cache = NULL;
+    QTB_OK_CALL(sign_with(&good, &len, "rsa_individual_sign", DOC, NULL));
+    QTB_OK_CALL(load_trust(&t, fixture("pki/trust/rsa")));
+    QTB_OK_CALL(qtb_cert_cache_new(&cache, 4)); /* tiny: collisions and evictions happen */
+    char *bad = replace(good, "<amount>100<", "<amount>900<");
+    QTB_REQUIRE(bad != NULL);
+    thread_job jobs[4];
+    pthread_t tid[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (thread_job){good, bad, t, cache, 0};
+        QTB_REQUIRE(pthread_create(&tid[i], NULL, verify_many, &jobs[i]) == 0);
+    }
+    int wrong = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(tid[i], NULL);
+        wrong += jobs[i].wrong;
+    }
+    QTB_CHECK(wrong == 0);
+    qtb_cert_cache_free(cache);
+    qtb_free(bad);
+    qtb_trust_free(t);
+    qtb_string_free(good);
 }
 
 /* ---- attacks ------------------------------------------------------------------------------ */
@@ -641,6 +702,7 @@ int main(void)
     QTB_RUN(test_xmldsig__untrusted);
     QTB_RUN(test_xmldsig__revoked);
     QTB_RUN(test_xmldsig__second_signer_keeps_first_valid);
+    QTB_RUN(test_xmldsig__cert_cache_shared_by_threads);
     QTB_RUN(test_xmldsig__no_signature);
     QTB_RUN(test_xmldsig__xxe_local_file_never_read);
     QTB_RUN(test_xmldsig__billion_laughs_fast_and_small);
