@@ -803,6 +803,7 @@ static int check_reference(ref_out *ro, verify_ctx *x, sig_shape *sh, size_t sig
             return 0;
         }
         if (strcmp(t, T_ENVELOPED) == 0) {
+            /* nexcl < QTB_MAX_SIGNERS (later siblings) + i < QTB_MAX_XML_TRANSFORMS */
             s.excl[s.nexcl++] = sh->sig;
         } else if (strcmp(t, T_XPATH) == 0) {
             if (!is_xpath_not_signature(r->tr[i].el)) {

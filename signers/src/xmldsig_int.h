@@ -84,7 +84,7 @@ int qtb_xml_parse(xmlDocPtr *out, const unsigned char *xml, size_t len) QTB_MUST
 /* A node set as a Reference selects it (XMLDSig §4.4.3.3), for the C14N visibility callback. */
 typedef struct qtb_xml_nodeset {
     const xmlNode *root; /* subtree selected by the URI; NULL: the whole document */
-    const xmlNode *excl[QTB_MAX_SIGNERS + 1]; /* subtrees left out (enveloped, later sigs) */
+    const xmlNode *excl[QTB_MAX_SIGNERS + QTB_MAX_XML_TRANSFORMS]; /* left out */
     size_t nexcl;
     bool excl_all_sigs; /* the XPath not(ancestor-or-self::dsig:Signature) */
     bool comments;      /* URI="" and "#id" drop comments; #xpointer(...) keeps them */
