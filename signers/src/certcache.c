@@ -163,8 +163,8 @@ static int build(json_t **out, X509 *x, bool certinfo)
 }
 
 /*
- * The cached JSON is shared between reports (jansson counts references atomically) and never
- * modified after it is built.
+ * The cached JSON never leaves the cache: callers get a deep copy, so no jansson reference
+ * count is shared between threads.
  */
 static int cached_json(json_t **out, qtb_cert_cache *c, X509 *x, bool certinfo)
 {
@@ -176,16 +176,18 @@ static int cached_json(json_t **out, qtb_cert_cache *c, X509 *x, bool certinfo)
     uintptr_t h = (uintptr_t)x;
     size_t idx = (size_t)((h >> 4) ^ (h >> 13)) % c->nslots;
     info_slot *s = &c->info[idx];
+    bool hit = false;
     pthread_rwlock_rdlock(&c->lock);
     if (s->x == x) {
         json_t *j = certinfo ? s->certinfo : s->subject;
         if (j != NULL) {
-            *out = json_incref(j);
+            *out = json_deep_copy(j);
+            hit = true;
         }
     }
     pthread_rwlock_unlock(&c->lock);
-    if (*out != NULL) {
-        return 0;
+    if (hit) {
+        return *out != NULL ? 0 : QTB_FAIL(QTB_ENOMEM, "out of memory copying a report part");
     }
     json_t *j = NULL;
     QTB_TRY(build(&j, x, certinfo));
@@ -207,8 +209,11 @@ static int cached_json(json_t **out, qtb_cert_cache *c, X509 *x, bool certinfo)
         old_x = x; /* the slot already holds a reference */
     }
     json_t **dst = certinfo ? &s->certinfo : &s->subject;
+    json_t *copy = NULL;
     if (*dst == NULL) {
-        *dst = json_incref(j);
+        /* The cache keeps its own copy: no reference to it ever leaves the lock. */
+        copy = json_deep_copy(j);
+        *dst = copy;
     }
     pthread_rwlock_unlock(&c->lock);
     X509_free(old_x);

@@ -4,8 +4,8 @@
 
 #ifndef QTB_INTERNAL
 #error "internal header: build the library with QTB_INTERNAL defined"
-/* The certinfo object / the RFC 4514 subject string of `x`, built once per cache; a new
- * reference to JSON that must not be modified. `c` may be NULL. */
+/* The certinfo object / the RFC 4514 subject string of `x`, built once per cache; *out is the
+ * caller's own copy. `c` may be NULL. */
 int qtb_cert_cache_certinfo(json_t **out, qtb_cert_cache *c, X509 *x) QTB_MUST_USE;
 int qtb_cert_cache_subject(json_t **out, qtb_cert_cache *c, X509 *x) QTB_MUST_USE;
 
@@ -26,8 +26,8 @@ int qtb_cert_cache_subject(json_t **out, qtb_cert_cache *c, X509 *x) QTB_MUST_US
 int qtb_cert_cache_get(X509 **out, qtb_cert_cache *c, const unsigned char *der,
                        size_t len) QTB_MUST_USE;
 
-/* The certinfo object / the RFC 4514 subject string of `x`, built once per cache; a new
- * reference to JSON that must not be modified. `c` may be NULL. */
+/* The certinfo object / the RFC 4514 subject string of `x`, built once per cache; *out is the
+ * caller's own copy. `c` may be NULL. */
 int qtb_cert_cache_certinfo(json_t **out, qtb_cert_cache *c, X509 *x) QTB_MUST_USE;
 int qtb_cert_cache_subject(json_t **out, qtb_cert_cache *c, X509 *x) QTB_MUST_USE;
 
