@@ -67,6 +67,16 @@ int qtb_crl_profile(qtb_tcrl *c)
         set_unusable(c, "its scope (indirect, attribute or partial-reason CRL) is not supported",
                      NULL);
     }
+    AUTHORITY_KEYID *akid = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, &crit, NULL);
+    if (akid != NULL && akid->keyid != NULL) {
+        c->akid = ASN1_OCTET_STRING_dup(akid->keyid);
+        if (c->akid == NULL) {
+            AUTHORITY_KEYID_free(akid);
+            return QTB_FAIL(QTB_ENOMEM, "out of memory");
+        }
+    }
+    AUTHORITY_KEYID_free(akid);
+    ERR_clear_error();
     STACK_OF(X509_REVOKED) *revoked = X509_CRL_get_REVOKED(crl);
     for (int i = 0; i < sk_X509_REVOKED_num(revoked) && !c->unusable; i++) {
         const STACK_OF(X509_EXTENSION) *exts =
@@ -130,17 +140,7 @@ static bool crl_covers(const qtb_tcrl *c, X509 *subject, bool subject_is_ca)
 static bool key_ids_differ(const qtb_tcrl *c, X509 *issuer)
 {
     const ASN1_OCTET_STRING *skid = X509_get0_subject_key_id(issuer);
-    if (skid == NULL) {
-        return false;
-    }
-    AUTHORITY_KEYID *akid = X509_CRL_get_ext_d2i(c->crl, NID_authority_key_identifier, NULL, NULL);
-    if (akid == NULL) {
-        ERR_clear_error();
-        return false;
-    }
-    bool differ = akid->keyid != NULL && ASN1_OCTET_STRING_cmp(akid->keyid, skid) != 0;
-    AUTHORITY_KEYID_free(akid);
-    return differ;
+    return skid != NULL && c->akid != NULL && ASN1_OCTET_STRING_cmp(c->akid, skid) != 0;
 }
 
 /* The CRL's signature by `issuer`: 1 valid, 0 not (why in `why`), negative on error. */
@@ -191,8 +191,11 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
     out->status = QTB_REV_NOT_CHECKED;
     out->reason = -1;
     const X509_NAME *iname = X509_get_subject_name(issuer);
+    /* RFC 5280 §6.3.3 (f): the CRL signer's keyUsage, when present, must allow cRLSign */
+    bool may_sign_crls = (X509_get_extension_flags(issuer) & EXFLAG_KUSAGE) == 0 ||
+                         (X509_get_key_usage(issuer) & KU_CRL_SIGN) != 0;
     const qtb_tcrl *best = NULL;
-    size_t ignored = 0, deltas = 0;
+    size_t ignored = 0, deltas = 0, out_of_scope = 0;
     char why[200] = "";
     for (size_t i = 0; i < t->ncrls; i++) {
         const qtb_tcrl *c = &t->crls[i];
@@ -204,11 +207,17 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
             continue;
         }
         if (!crl_covers(c, subject, subject_is_ca)) {
+            out_of_scope++;
             continue;
         }
         if (c->unusable) {
             ignored++;
             snprintf(why, sizeof(why), "%s ignored: %s", c->file, c->unusable_why);
+            continue;
+        }
+        if (!may_sign_crls) {
+            ignored++;
+            snprintf(why, sizeof(why), "%s ignored: its issuer's keyUsage lacks cRLSign", c->file);
             continue;
         }
         char sigwhy[160] = "";
@@ -228,15 +237,19 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
             out->status = QTB_REV_UNUSABLE;
             snprintf(out->note, sizeof(out->note), "%s", why);
         } else {
-            snprintf(out->note, sizeof(out->note), "%s",
-                     deltas > 0 ? "only delta CRLs of its issuer, not used yet"
-                                : "no CRL of its issuer in the trust set");
+            const char *why_not = "no CRL of its issuer in the trust set";
+            if (out_of_scope > 0) {
+                why_not = "the CRLs of its issuer do not cover it (issuingDistributionPoint)";
+            } else if (deltas > 0) {
+                why_not = "only delta CRLs of its issuer, not used yet";
+            }
+            snprintf(out->note, sizeof(out->note), "%s", why_not);
         }
         return 0;
     }
 
-    char tu[32], nu[32];
-    qtb_time_rfc3339(tu, sizeof(tu), best->this_update);
+    const char *tu = best->this_update_text;
+    char nu[32];
     X509_REVOKED *rev = NULL;
     int found = X509_CRL_get0_by_cert(best->crl, &rev, subject);
     /* 1: listed; 2: listed as removeFromCRL (only meaningful in deltas): not revoked */
@@ -267,6 +280,10 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
         return 0;
     }
     out->status = QTB_REV_GOOD;
-    snprintf(out->note, sizeof(out->note), "CRL of %s", tu);
+    if (ignored > 0) {
+        snprintf(out->note, sizeof(out->note), "CRL of %s; another %.120s", tu, why);
+    } else {
+        snprintf(out->note, sizeof(out->note), "CRL of %s", tu);
+    }
     return 0;
 }

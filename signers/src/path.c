@@ -61,7 +61,9 @@ void qtb_path_result_dispose(qtb_path_result *r)
 /* ---- the pool of certificates a path can use ---------------------------------------------- */
 
 typedef struct pnode {
-    X509 *x; /* borrowed */
+    X509 *x;                  /* borrowed */
+    const qtb_certmeta *meta; /* the trust set's, or own_meta */
+    qtb_certmeta own_meta;
     const unsigned char *der;
     size_t der_len;
     unsigned char fp[QTB_FP_LEN];
@@ -92,6 +94,7 @@ typedef struct pctx {
     size_t fail_depth;
 } pctx;
 
+/* A node for a certificate from outside the trust set; its metadata is filled by node_meta. */
 static int node_from_cert(pnode *n, const qtb_trust *t, X509 *x)
 {
     memset(n, 0, sizeof(*n));
@@ -105,10 +108,16 @@ static int node_from_cert(pnode *n, const qtb_trust *t, X509 *x)
     return qtb_trust_fingerprint(n->fp, t, n->der, n->der_len);
 }
 
+static void node_meta(pnode *n)
+{
+    qtb_certmeta_init(&n->own_meta, n->x);
+    n->meta = &n->own_meta;
+}
+
 static void node_from_tcert(pnode *n, const qtb_tcert *c, bool anchor)
 {
-    memset(n, 0, sizeof(*n));
     n->x = c->x;
+    n->meta = &c->meta;
     n->der = c->der;
     n->der_len = c->der_len;
     memcpy(n->fp, c->fp, QTB_FP_LEN);
@@ -125,11 +134,19 @@ static bool pool_has(const pctx *c, const unsigned char fp[QTB_FP_LEN])
     return false;
 }
 
+/*
+ * Anchors, then the trust set's untrusted pool (the set keeps the two disjoint), then the
+ * caller's certificates that are not already known.
+ */
 static int pool_build(pctx *c, X509 *leaf, STACK_OF(X509) * extra)
 {
     const qtb_trust *t = c->t;
     QTB_TRY(node_from_cert(&c->leaf, t, leaf));
+    node_meta(&c->leaf);
     size_t nextra = extra != NULL ? (size_t)sk_X509_num(extra) : 0;
+    QTB_ENSURE(nextra <= QTB_MAX_CMS_CERTS, QTB_ETOOBIG,
+               "%zu certificates offered for the path, at most %u accepted", nextra,
+               QTB_MAX_CMS_CERTS);
     size_t total = t->nanchors + t->nuntrusted + nextra;
     c->pool = qtb_calloc(total > 0 ? total : 1, sizeof(pnode));
     if (c->pool == NULL) {
@@ -142,23 +159,23 @@ static int pool_build(pctx *c, X509 *leaf, STACK_OF(X509) * extra)
         }
     }
     for (size_t i = 0; i < t->nuntrusted; i++) {
-        if (!pool_has(c, t->untrusted[i].fp)) {
-            node_from_tcert(&c->pool[c->npool++], &t->untrusted[i], false);
-        }
+        node_from_tcert(&c->pool[c->npool++], &t->untrusted[i], false);
     }
     for (size_t i = 0; i < nextra; i++) {
-        pnode n;
         X509 *x = sk_X509_value(extra, (int)i);
         if (x == NULL) {
             continue;
         }
-        QTB_TRY(node_from_cert(&n, t, x));
+        pnode *n = &c->pool[c->npool];
+        QTB_TRY(node_from_cert(n, t, x));
         /* A copy of a known certificate uses the trust set's object (its key is decoded). */
-        if (pool_has(c, n.fp) || memcmp(n.fp, c->leaf.fp, QTB_FP_LEN) == 0) {
-            OPENSSL_free(n.owned_der);
+        if (pool_has(c, n->fp) || memcmp(n->fp, c->leaf.fp, QTB_FP_LEN) == 0) {
+            OPENSSL_free(n->owned_der);
+            memset(n, 0, sizeof(*n));
             continue;
         }
-        c->pool[c->npool++] = n;
+        node_meta(n);
+        c->npool++;
     }
     return 0;
 }
@@ -200,15 +217,9 @@ static bool in_chain(const pctx *c, const pnode *n)
     return false;
 }
 
-static bool valid_at(X509 *x, int64_t when)
+static bool valid_at(const pnode *n, int64_t when)
 {
-    int64_t nb = 0, na = 0;
-    if (qtb_asn1_time_to_epoch(&nb, X509_get0_notBefore(x)) < 0 ||
-        qtb_asn1_time_to_epoch(&na, X509_get0_notAfter(x)) < 0) {
-        qtb_error_clear();
-        return false;
-    }
-    return nb <= when && when <= na;
+    return n->meta->times_ok && n->meta->not_before <= when && when <= n->meta->not_after;
 }
 
 /* Could `cand` have issued `cur`? Names must match; key identifiers too when both are there. */
@@ -244,23 +255,25 @@ static int check_signature(int *ok, const pctx *c, const pnode *subj, const pnod
 static int dfs(pctx *c)
 {
     const pnode *cur = c->chain[c->depth - 1];
-    char label[128], ilabel[128];
+    const char *label = cur->meta->label;
     if (cur->anchor) {
         return 1;
     }
-    qtb_cert_label(label, sizeof(label), cur->x);
     if (c->depth >= QTB_MAX_CHAIN_DEPTH) {
         record_failure(c, FAIL_NO_CHAIN, "no path to a trust anchor within %u certificates",
                        QTB_MAX_CHAIN_DEPTH);
         return 0;
     }
-    bool any_candidate = false;
+    bool any_candidate = false, looped = false;
     /* pass 0: candidates valid at sig_time; pass 1: the others */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < c->npool; i++) {
             const pnode *cand = &c->pool[i];
-            if (in_chain(c, cand) || !may_issue(cand->x, cur->x) ||
-                valid_at(cand->x, c->sig_time) != (pass == 0)) {
+            if (!may_issue(cand->x, cur->x) || valid_at(cand, c->sig_time) != (pass == 0)) {
+                continue;
+            }
+            if (in_chain(c, cand)) {
+                looped = true;
                 continue;
             }
             any_candidate = true;
@@ -271,7 +284,7 @@ static int dfs(pctx *c)
             }
             int ok = 0;
             int rc = check_signature(&ok, c, cur, cand);
-            qtb_cert_label(ilabel, sizeof(ilabel), cand->x);
+            const char *ilabel = cand->meta->label;
             if (rc == QTB_EUNSUPPORTED) {
                 record_failure(c, FAIL_CRYPTO, "signature of '%s' by '%s' cannot be checked: %s",
                                label, ilabel, qtb_error_last()->message);
@@ -302,6 +315,9 @@ static int dfs(pctx *c)
     if (!any_candidate) {
         if (X509_NAME_cmp(X509_get_subject_name(cur->x), X509_get_issuer_name(cur->x)) == 0) {
             record_failure(c, FAIL_NO_CHAIN, "'%s' is self-issued and not a trust anchor", label);
+        } else if (looped) {
+            record_failure(c, FAIL_NO_CHAIN,
+                           "the issuer of '%s' is already in the path (a loop, no anchor)", label);
         } else {
             char iname[200];
             qtb_name_label(iname, sizeof(iname), X509_get_issuer_name(cur->x));
@@ -431,7 +447,7 @@ static void check_issuer(verdict *v, const pctx *c, size_t i, const char *label)
     X509 *x = c->chain[i]->x;
     uint32_t fl = X509_get_extension_flags(x);
     bool v1_anchor =
-        c->chain[i]->anchor && X509_get_version(x) == X509_VERSION_1 && (fl & EXFLAG_SS) != 0;
+        c->chain[i]->anchor && X509_get_version(x) == X509_VERSION_1 && is_self_issued(x);
     if (!v1_anchor && ((fl & EXFLAG_BCONS) == 0 || (fl & EXFLAG_CA) == 0)) {
         verdict_set(v, PRIO_CONSTRAINTS, QTB_INDETERMINATE, QTB_SUB_CHAIN_CONSTRAINTS_FAILURE,
                     "'%s' issues certificates but is not a CA (basicConstraints)", label);
@@ -474,12 +490,10 @@ static void check_issuer(verdict *v, const pctx *c, size_t i, const char *label)
             }
             int r = NAME_CONSTRAINTS_check(c->chain[j]->x, nc);
             if (r != X509_V_OK) {
-                char sub[128];
-                qtb_cert_label(sub, sizeof(sub), c->chain[j]->x);
                 verdict_set(v, PRIO_CONSTRAINTS, QTB_INDETERMINATE,
                             QTB_SUB_CHAIN_CONSTRAINTS_FAILURE,
-                            "'%s' violates the nameConstraints of '%s' (%s)", sub, label,
-                            X509_verify_cert_error_string(r));
+                            "'%s' violates the nameConstraints of '%s' (%s)",
+                            c->chain[j]->meta->label, label, X509_verify_cert_error_string(r));
                 break;
             }
         }
@@ -487,30 +501,30 @@ static void check_issuer(verdict *v, const pctx *c, size_t i, const char *label)
     }
 }
 
-static void check_validity(verdict *v, X509 *x, bool leaf, const char *label, int64_t sig_time)
+static void check_validity(verdict *v, const qtb_certmeta *m, bool leaf, int64_t sig_time)
 {
-    int64_t nb = 0, na = 0;
     char when[32], bound[32];
-    if (qtb_asn1_time_to_epoch(&nb, X509_get0_notBefore(x)) < 0 ||
-        qtb_asn1_time_to_epoch(&na, X509_get0_notAfter(x)) < 0) {
+    if (!m->times_ok) {
         verdict_set(v, PRIO_CONSTRAINTS, QTB_INDETERMINATE, QTB_SUB_CHAIN_CONSTRAINTS_FAILURE,
-                    "'%s' has an unreadable validity period", label);
+                    "'%s' has an unreadable validity period", m->label);
         return;
     }
-    qtb_time_rfc3339(when, sizeof(when), sig_time);
-    if (sig_time < nb) {
-        qtb_time_rfc3339(bound, sizeof(bound), nb);
+    if (sig_time < m->not_before) {
+        qtb_time_rfc3339(when, sizeof(when), sig_time);
+        qtb_time_rfc3339(bound, sizeof(bound), m->not_before);
         if (leaf) {
             verdict_set(v, PRIO_NOT_YET_VALID, QTB_TOTAL_FAILED, QTB_SUB_NOT_YET_VALID,
-                        "'%s' is not valid before %s (signature time %s)", label, bound, when);
+                        "'%s' is not valid before %s (signature time %s)", m->label, bound, when);
         } else {
             verdict_set(v, PRIO_CONSTRAINTS, QTB_INDETERMINATE, QTB_SUB_CHAIN_CONSTRAINTS_FAILURE,
-                        "CA '%s' is not valid before %s (signature time %s)", label, bound, when);
+                        "CA '%s' is not valid before %s (signature time %s)", m->label, bound,
+                        when);
         }
-    } else if (sig_time > na) {
-        qtb_time_rfc3339(bound, sizeof(bound), na);
+    } else if (sig_time > m->not_after) {
+        qtb_time_rfc3339(when, sizeof(when), sig_time);
+        qtb_time_rfc3339(bound, sizeof(bound), m->not_after);
         verdict_set(v, PRIO_OUT_OF_BOUNDS, QTB_INDETERMINATE, QTB_SUB_OUT_OF_BOUNDS_NO_POE,
-                    "%s'%s' expired at %s (signature time %s)", leaf ? "" : "CA ", label, bound,
+                    "%s'%s' expired at %s (signature time %s)", leaf ? "" : "CA ", m->label, bound,
                     when);
     }
 }
@@ -597,9 +611,9 @@ static int check_revocation(verdict *v, qtb_path_result *out, const pctx *c, X50
     bool is_ca = (X509_get_extension_flags(x) & EXFLAG_CA) != 0;
     QTB_TRY(qtb_crl_check(&rr, c->t, x, issuer, issuer_fp, is_ca, sig_time, now));
     char at[32], when[32];
-    qtb_time_rfc3339(when, sizeof(when), sig_time);
     switch (rr.status) {
     case QTB_REV_REVOKED:
+        qtb_time_rfc3339(when, sizeof(when), sig_time);
         qtb_time_rfc3339(at, sizeof(at), rr.revocation_time);
         if (leaf) {
             out->revocation_time = rr.revocation_time;
@@ -655,12 +669,11 @@ static int validate_path(qtb_path_result *out, const pctx *c, int64_t sig_time, 
                          unsigned flags)
 {
     verdict v = {.prio = 0};
-    char label[128];
     size_t n = c->depth;
     for (size_t i = 0; i < n; i++) {
         X509 *x = c->chain[i]->x;
-        qtb_cert_label(label, sizeof(label), x);
-        check_validity(&v, x, i == 0, label, sig_time);
+        const char *label = c->chain[i]->meta->label;
+        check_validity(&v, c->chain[i]->meta, i == 0, sig_time);
         check_extensions(&v, x, label);
         if (i >= 1) {
             check_issuer(&v, c, i, label);
@@ -670,18 +683,17 @@ static int validate_path(qtb_path_result *out, const pctx *c, int64_t sig_time, 
         }
     }
     for (size_t i = 0; i + 1 < n; i++) {
-        X509 *x = c->chain[i]->x;
-        qtb_cert_label(label, sizeof(label), x);
-        QTB_TRY(check_revocation(&v, out, c, x, c->chain[i + 1]->x, c->chain[i + 1]->fp, i == 0,
-                                 label, sig_time, now));
+        QTB_TRY(check_revocation(&v, out, c, c->chain[i]->x, c->chain[i + 1]->x,
+                                 c->chain[i + 1]->fp, i == 0, c->chain[i]->meta->label, sig_time,
+                                 now));
     }
     X509 *anchor = c->chain[n - 1]->x;
-    if ((X509_get_extension_flags(anchor) & EXFLAG_SS) == 0) {
+    /* by name, not EXFLAG_SS: OpenSSL cannot tell a GOST root's self-signature */
+    if (!is_self_issued(anchor)) {
         const qtb_tcert *iss = anchor_issuer(c->t, anchor);
         if (iss != NULL) {
-            qtb_cert_label(label, sizeof(label), anchor);
-            QTB_TRY(check_revocation(&v, out, c, anchor, iss->x, iss->fp, n == 1, label, sig_time,
-                                     now));
+            QTB_TRY(check_revocation(&v, out, c, anchor, iss->x, iss->fp, n == 1,
+                                     c->chain[n - 1]->meta->label, sig_time, now));
         }
     }
 
@@ -692,9 +704,9 @@ static int validate_path(qtb_path_result *out, const pctx *c, int64_t sig_time, 
         snprintf(out->message, sizeof(out->message), "%s", v.msg);
         return 0;
     }
-    char when[32], alabel[128];
+    char when[32];
+    const char *alabel = c->chain[n - 1]->meta->label;
     qtb_time_rfc3339(when, sizeof(when), sig_time);
-    qtb_cert_label(alabel, sizeof(alabel), anchor);
     out->indication = QTB_TOTAL_PASSED;
     out->sub = QTB_SUB_NONE;
     snprintf(out->message, sizeof(out->message), "path of %zu to anchor '%s' valid at %s; %s", n,

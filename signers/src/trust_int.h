@@ -12,6 +12,9 @@
 #error "internal header: build the library with QTB_INTERNAL defined"
 #endif
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <openssl/x509.h>
 
 #include <qtb/report.h>
@@ -59,31 +62,52 @@ typedef struct qtb_path_result {
  *     critical extension, leaf keyUsage not for signing (QTB_PATH_FOR_SIGNING)
  *                                            INDETERMINATE / CHAIN_CONSTRAINTS_FAILURE
  *   - leaf revoked at or before sig_time     TOTAL_FAILED / REVOKED
- *   - a CA revoked                           INDETERMINATE / REVOKED_CA_NO_POE
+ *   - a CA revoked at or before sig_time     INDETERMINATE / REVOKED_CA_NO_POE
  *   - the issuer's CRL is stale or unusable  INDETERMINATE / TRY_LATER
  *   - otherwise                              TOTAL_PASSED
  * When several apply, the first in this order wins: REVOKED, NOT_YET_VALID,
  * CHAIN_CONSTRAINTS_FAILURE, REVOKED_CA_NO_POE, OUT_OF_BOUNDS_NO_POE, TRY_LATER.
  *
+ * A revocation after sig_time (leaf or CA) passes, with a note in the message.
+ *
  * A CRL is used only if its issuer name matches (and its AKI the issuer's SKI, when both are
- * present), its signature verifies with the issuer's key, it has no critical extension we do
- * not process and its issuingDistributionPoint scope covers the certificate; of those, the one
- * with the latest thisUpdate is used. A certificate listed there is revoked at its
- * revocationDate (certificateHold counts; removeFromCRL does not), whatever the CRL's age. A
- * certificate not listed is good only if that CRL is fresh: thisUpdate >= sig_time or
- * now <= nextUpdate; otherwise TRY_LATER. CRLs of the issuer exist but none is usable (bad
- * signature, unknown critical extension): TRY_LATER, naming why. No CRL of the issuer at all:
+ * present), the issuer's keyUsage (if any) has cRLSign, its signature verifies with the
+ * issuer's key, it has no critical extension we do not process and its issuingDistributionPoint
+ * scope covers the certificate; of those, the one with the latest thisUpdate is used. A certificate
+ * listed there is revoked at its revocationDate (certificateHold counts; removeFromCRL does not),
+ * whatever the CRL's age. A certificate not listed is good only if that CRL is fresh: thisUpdate >=
+ * sig_time or now <= nextUpdate; otherwise TRY_LATER. CRLs of the issuer exist but none is usable
+ * (bad signature, unknown critical extension): TRY_LATER, naming why. No CRL of the issuer at all:
  * not checked, said in the message, not a failure. Delta CRLs are not used yet.
  *
  * Cached inside `t` across calls (thread-safe): the verdict of each certificate and CRL
  * signature, keyed by the SHA-256 of the signed object and of the signer's certificate.
- * Validity, constraints and revocation are evaluated on every call.
+ * Computed once when an item is loaded: fingerprints, validity times, labels, decoded keys and
+ * extensions, CRL scope/AKI/critical-extension verdicts, the sorted revoked list. Validity,
+ * constraints and revocation are evaluated on every call. At most QTB_MAX_CMS_CERTS `extra`
+ * certificates (QTB_ETOOBIG beyond).
+ *
+ * Threads: `t` may be shared freely. `leaf` and `extra` are normally private to the document
+ * being verified; if they are shared between threads, fill OpenSSL's extension cache first
+ * (X509_check_purpose(x, -1, 0)): OpenSSL 3.0 fills it lazily and racily.
  *
  * *out is initialised here (do not pass a result holding a chain); dispose it when done.
  * Returns 0 when validation ran (verdict in *out), negative on internal failure.
  */
 int qtb_trust_validate(qtb_path_result *out, const qtb_trust *t, X509 *leaf, STACK_OF(X509) * extra,
                        int64_t sig_time, int64_t now, unsigned flags);
+
+/*
+ * Add an in-memory certificate (as an anchor or to the untrusted pool) or CRL; the set takes
+ * its own reference. For tests and for callers that hold parsed objects. Set-up only: not
+ * while other threads validate with `t`.
+ */
+int qtb_trust_add_cert(qtb_trust *t, X509 *x, bool anchor) QTB_MUST_USE;
+int qtb_trust_add_crl(qtb_trust *t, X509_CRL *crl) QTB_MUST_USE;
+/* The bytes of one trust file (as a folder entry: certificates become anchors); `name` is for
+ * messages. */
+int qtb_trust_add_mem(qtb_trust *t, const unsigned char *data, size_t len,
+                      const char *name) QTB_MUST_USE;
 
 void qtb_path_result_init(qtb_path_result *r);
 void qtb_path_result_dispose(qtb_path_result *r);
