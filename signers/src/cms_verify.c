@@ -226,7 +226,8 @@ static bool cert_matches(X509 *c, const qtb_cms_signer_raw *r, const X509_NAME *
 }
 
 /* The signer's certificate: among the CMS certificates first, then the trust set. */
-static X509 *find_cert(const qtb_cms_signer_raw *r, STACK_OF(X509) * pool, const qtb_trust *t)
+static X509 *find_cert(const qtb_cms_signer_raw *r, STACK_OF(X509) * pool, const qtb_trust *t,
+                       const qtb_trust *signer_certs)
 {
     X509_NAME *issuer = NULL;
     ASN1_INTEGER *serial = NULL;
@@ -250,11 +251,14 @@ static X509 *find_cert(const qtb_cms_signer_raw *r, STACK_OF(X509) * pool, const
     }
     /* Not among the anchors: a trust anchor identifies a CA, not a signer (the certificates
      * given as untrusted may). */
-    for (size_t i = 0; i < qtb_trust_untrusted_count(t); i++) {
-        X509 *c = qtb_trust_untrusted_get(t, i);
-        if (cert_matches(c, r, issuer, serial)) {
-            found = c;
-            goto done;
+    for (size_t k = 0; k < 2; k++) {
+        const qtb_trust *set = k == 0 ? t : signer_certs;
+        for (size_t i = 0; i < qtb_trust_untrusted_count(set); i++) {
+            X509 *c = qtb_trust_untrusted_get(set, i);
+            if (cert_matches(c, r, issuer, serial)) {
+                found = c;
+                goto done;
+            }
         }
     }
 done:
@@ -336,7 +340,7 @@ static int check_unsigned_attrs(const qtb_cms_signer_raw *r)
  * and the digest context. Problems become the signer's verdict; only ENOMEM is returned.
  */
 static int signer_prepare(signer *s, const qtb_cms_signer_raw *raw, const qtb_ber *econtent_type,
-                          STACK_OF(X509) * pool, const qtb_trust *t)
+                          STACK_OF(X509) * pool, const qtb_trust *t, const qtb_trust *signer_certs)
 {
     memset(s, 0, sizeof(*s));
     s->raw = raw;
@@ -349,7 +353,7 @@ static int signer_prepare(signer *s, const qtb_cms_signer_raw *raw, const qtb_be
     qtb_algor_name(s->digest_name, sizeof(s->digest_name), s->digest_alg);
     qtb_algor_name(s->sig_name, sizeof(s->sig_name), s->sig_alg);
     /* Looked up first: the report names the signer even when its algorithm is unsupported. */
-    s->cert = find_cert(raw, pool, t);
+    s->cert = find_cert(raw, pool, t, signer_certs);
     if (raw->has_signed_attrs) {
         if (check_signed_attrs(s) < 0) {
             signer_decide(s, QTB_TOTAL_FAILED, QTB_SUB_FORMAT_FAILURE, "%s",
@@ -672,7 +676,7 @@ static int verify_token(ts_result *ts, const qtb_ber *token, const qtb_ber *sig_
     if (rc < 0 || certs == NULL) {
         goto done;
     }
-    QTB_TRY_GOTO(signer_prepare(&s, &raw->signers[0], &raw->econtent_type, certs, t));
+    QTB_TRY_GOTO(signer_prepare(&s, &raw->signers[0], &raw->econtent_type, certs, t, NULL));
     have_signer = true;
     if (!s.decided && !raw->signers[0].has_signed_attrs) {
         /* RFC 3161 §2.4.2: the TSTInfo is signed through signed attributes (ESSCertID). */
@@ -993,7 +997,7 @@ static int verify_parsed(verify_doc *d)
     d->nsigners = d->raw->nsigners;
     for (size_t i = 0; i < d->nsigners; i++) {
         QTB_TRY(signer_prepare(&d->signers[i], &d->raw->signers[i], &d->raw->econtent_type,
-                               d->certs, d->opts->trust));
+                               d->certs, d->opts->trust, d->opts->signer_certs));
     }
     QTB_TRY(feed_content(d));
     for (size_t i = 0; i < d->nsigners; i++) {

@@ -43,11 +43,15 @@ typedef struct qtb_verify_options {
     size_t pinned_key_len;
     /** Decoded-certificate cache shared across calls and threads; NULL: none. */
     qtb_cert_cache *cert_cache;
+    /** CMS: certificates given out of band that may identify a signer when the CMS does not
+     *  carry its certificate (RFC 5652 §5.1), e.g. the CLI's --untrusted files; their
+     *  untrusted pool is searched. Trust anchors never identify a signer. NULL: none. */
+    const qtb_trust *signer_certs;
 } qtb_verify_options;
 
 #define QTB_VERIFY_OPTIONS_INIT                                                                    \
     {                                                                                              \
-        QTB_VERIFY_OPTIONS_VERSION, 0, NULL, 0, NULL, NULL, 0, NULL, 0, NULL                       \
+        QTB_VERIFY_OPTIONS_VERSION, 0, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, NULL                 \
     }
 
 /**
