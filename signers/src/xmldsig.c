@@ -1175,9 +1175,14 @@ static int collect_x509data(sig_key *k, key_hints *h, const xmlNode *xd, qtb_cer
             if (rc != 0) {
                 return rc;
             }
-            X509 *cert = qtb_cert_cache_parse(cache, der, len);
+            X509 *cert = NULL;
+            rc = qtb_cert_cache_get(&cert, cache, der, len);
             qtb_free(der);
-            if (cert == NULL) {
+            if (rc == QTB_ENOMEM) {
+                return rc;
+            }
+            if (rc < 0) {
+                qtb_error_clear();
                 ERR_clear_error();
                 snprintf(why, cap, "ds:X509Certificate is not a DER certificate");
                 return 1;
@@ -1463,7 +1468,7 @@ typedef struct one_sig {
 static int report_signer(one_sig *o, X509 *leaf)
 {
     json_t *signer = NULL;
-    QTB_TRY(qtb_certinfo_json(&signer, leaf));
+    QTB_TRY(qtb_cert_cache_certinfo(&signer, o->x->opts->cert_cache, leaf));
     return jset(o->rep->obj, "signer", signer);
 }
 

@@ -13,16 +13,15 @@ QTB_BEGIN_DECLS
 #define QTB_VERIFY_OPTIONS_VERSION 1
 
 /**
- * Decoded certificates kept between verifications, keyed by the SHA-256 of their DER: OpenSSL 3
- * spends more time decoding a certificate's public key than checking a signature with it, and a
- * portal sees the same signers again and again. Thread-safe; owned by the caller and shared by
- * any number of threads (one per server, say). Optional: without one nothing is kept.
+ * A cache of decoded certificates (and their public keys), keyed by SHA-256 of the DER,
+ * shared by any number of threads. Verifying many documents from the same signers with one
+ * cache skips decoding their certificates again for every document. Bounded: `slots`
+ * certificates at most (0: 1024).
+ * @return 0, QTB_ENOMEM, QTB_ETOOBIG.
  */
 typedef struct qtb_cert_cache qtb_cert_cache;
-
-/** @param slots entries kept (0: a default of 1024). @return 0, QTB_ENOMEM. */
 QTB_API int qtb_cert_cache_new(qtb_cert_cache **out, size_t slots) QTB_MUST_USE;
-/** NULL-safe. */
+/** NULL-safe. Only once no verification is using it. */
 QTB_API void qtb_cert_cache_free(qtb_cert_cache *c);
 
 /** Check the signature with the certificate or key it carries and skip path validation; the
@@ -46,16 +45,20 @@ typedef struct qtb_verify_options {
      *  "IdP certificate" model: KeyInfo is then ignored and no path is built. */
     const unsigned char *pinned_key;
     size_t pinned_key_len;
+    /** Decoded-certificate cache shared across calls and threads; NULL: none. */
+    qtb_cert_cache *cert_cache;
+    /** CMS: certificates given out of band that may identify a signer when the CMS does not
+     *  carry its certificate (RFC 5652 §5.1), e.g. the CLI's --untrusted files; their
+     *  untrusted pool is searched. Trust anchors never identify a signer. NULL: none. */
+    const qtb_trust *signer_certs;
     /** XML: the HMAC secret used with QTB_VERIFY_ALLOW_HMAC (borrowed, not copied). */
     const unsigned char *hmac_key;
     size_t hmac_key_len;
-    /** Decoded-certificate cache shared between calls (borrowed; NULL: none). */
-    qtb_cert_cache *cert_cache;
 } qtb_verify_options;
 
 #define QTB_VERIFY_OPTIONS_INIT                                                                    \
     {                                                                                              \
-        QTB_VERIFY_OPTIONS_VERSION, 0, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, 0, NULL              \
+        QTB_VERIFY_OPTIONS_VERSION, 0, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, 0        \
     }
 
 /**
