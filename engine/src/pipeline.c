@@ -1,0 +1,851 @@
+/*
+ * Checking one submission folder: load its files (bounded, symlinks confined to the inbox),
+ * hash them, verify every signature in it and apply the signer <-> applicant rule. Pure CPU
+ * work: no database, no shared mutable state (many workers run it at once).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <openssl/evp.h>
+
+#include <qtb/batch.h>
+#include <qtb/verify.h>
+
+#include "pipeline_int.h"
+#include "report_int.h"
+#include "store_int.h"
+
+/* ---- the signer <-> applicant rule --------------------------------------------------------- */
+
+static bool has_text(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
+
+static bool has_role(const qtb_signer_id *signer, const char *role)
+{
+    for (size_t i = 0; i < signer->nroles; i++) {
+        if (signer->roles[i] != NULL && strcmp(signer->roles[i], role) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+qtb_match qtb_match_signer(qtb_applicant_kind kind, const char *applicant_iin,
+                           const char *applicant_bin, const qtb_signer_id *signer)
+{
+    if (signer == NULL) {
+        return QTB_MATCH_NO_IDENTITY;
+    }
+    switch (kind) {
+    case QTB_APPLICANT_PERSON:
+        if (!has_text(applicant_iin)) {
+            return QTB_MATCH_UNKNOWN_APPLICANT;
+        }
+        if (!has_text(signer->iin)) {
+            return QTB_MATCH_NO_IDENTITY;
+        }
+        if (strcmp(signer->iin, applicant_iin) != 0) {
+            return QTB_MATCH_IIN_MISMATCH;
+        }
+        /* An employee certificate acts for its organisation, not for the person. */
+        if (has_text(signer->bin)) {
+            return QTB_MATCH_ORG_CERTIFICATE;
+        }
+        return QTB_MATCH_OK;
+    case QTB_APPLICANT_IP:
+        /* An ИП is identified by its owner's IIN; its certificate is the owner's. */
+        if (!has_text(applicant_iin)) {
+            return QTB_MATCH_UNKNOWN_APPLICANT;
+        }
+        if (!has_text(signer->iin)) {
+            return QTB_MATCH_NO_IDENTITY;
+        }
+        return strcmp(signer->iin, applicant_iin) == 0 ? QTB_MATCH_OK : QTB_MATCH_IIN_MISMATCH;
+    case QTB_APPLICANT_LEGAL:
+        if (!has_text(applicant_bin)) {
+            return QTB_MATCH_UNKNOWN_APPLICANT;
+        }
+        if (!has_text(signer->bin)) {
+            return QTB_MATCH_NO_IDENTITY;
+        }
+        if (strcmp(signer->bin, applicant_bin) != 0) {
+            return QTB_MATCH_BIN_MISMATCH;
+        }
+        /* kz-pki.md §3.2: the right to sign is the EKU role (CEO .1, signing right .2). */
+        if (!has_role(signer, "CEO") && !has_role(signer, "CAN_SIGN")) {
+            return QTB_MATCH_ROLE_NOT_ALLOWED;
+        }
+        return QTB_MATCH_OK;
+    case QTB_APPLICANT_UNKNOWN:
+    default:
+        return QTB_MATCH_UNKNOWN_APPLICANT;
+    }
+}
+
+const char *qtb_match_code(qtb_match m)
+{
+    switch (m) {
+    case QTB_MATCH_OK:
+        return NULL;
+    case QTB_MATCH_UNKNOWN_APPLICANT:
+        return "APPLICANT_IDENTITY_MISSING";
+    case QTB_MATCH_NO_IDENTITY:
+        return "SIGNER_IDENTITY_MISSING";
+    case QTB_MATCH_IIN_MISMATCH:
+        return "SIGNER_IIN_MISMATCH";
+    case QTB_MATCH_BIN_MISMATCH:
+        return "SIGNER_BIN_MISMATCH";
+    case QTB_MATCH_ROLE_NOT_ALLOWED:
+        return "SIGNER_ROLE_NOT_ALLOWED";
+    case QTB_MATCH_ORG_CERTIFICATE:
+        return "SIGNER_ORGANISATION_CERTIFICATE";
+    default:
+        return "SIGNER_MISMATCH";
+    }
+}
+
+const char *qtb_match_message(qtb_match m)
+{
+    switch (m) {
+    case QTB_MATCH_OK:
+        return "the signer matches the applicant";
+    case QTB_MATCH_UNKNOWN_APPLICANT:
+        return "the applicant's kind, IIN or BIN is missing";
+    case QTB_MATCH_NO_IDENTITY:
+        return "the signer's certificate names no IIN/BIN to compare with the applicant";
+    case QTB_MATCH_IIN_MISMATCH:
+        return "the signer's IIN is not the applicant's IIN";
+    case QTB_MATCH_BIN_MISMATCH:
+        return "the signer's BIN is not the organisation's BIN";
+    case QTB_MATCH_ROLE_NOT_ALLOWED:
+        return "the signer may not sign for the organisation (role is neither CEO nor CAN_SIGN)";
+    case QTB_MATCH_ORG_CERTIFICATE:
+        return "a person must sign with a personal certificate, not an organisation's";
+    default:
+        return "the signer does not match the applicant";
+    }
+}
+
+/* ---- loading the folder -------------------------------------------------------------------- */
+
+static int path_join(char *out, size_t cap, const char *a, const char *b)
+{
+    int n = snprintf(out, cap, "%s/%s", a, b);
+    if (n < 0 || (size_t)n >= cap) {
+        return QTB_FAIL(QTB_ETOOBIG, "path too long: %s/%s", a, b);
+    }
+    return 0;
+}
+
+/* A symlink is followed only when it resolves inside the inbox. */
+bool qtb_pipeline_inside(const char *root, const char *path)
+{
+    if (root == NULL) {
+        return false;
+    }
+    char *real = realpath(path, NULL);
+    if (real == NULL) {
+        return false;
+    }
+    size_t n = strlen(root);
+    bool inside = strncmp(real, root, n) == 0 && (real[n] == '/' || real[n] == '\0');
+    free(real);
+    return inside;
+}
+
+typedef struct file_list {
+    char **names; /* relative, '/'-separated */
+    size_t n;
+} file_list;
+
+static void file_list_dispose(file_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        qtb_free(l->names[i]);
+    }
+    qtb_free(l->names);
+    memset(l, 0, sizeof(*l));
+}
+
+static int file_list_add(file_list *l, const char *prefix, const char *name)
+{
+    QTB_ENSURE(l->n < QTB_MAX_SUBMISSION_FILES, QTB_ETOOBIG, "more than %u files in the submission",
+               QTB_MAX_SUBMISSION_FILES);
+    char **names = qtb_realloc(l->names, (l->n + 1) * sizeof(*names));
+    if (names == NULL) {
+        return QTB_FAIL(QTB_ENOMEM, "out of memory");
+    }
+    l->names = names;
+    size_t len = strlen(prefix) + strlen(name) + 1;
+    char *s = qtb_malloc(len);
+    if (s == NULL) {
+        return QTB_FAIL(QTB_ENOMEM, "out of memory");
+    }
+    snprintf(s, len, "%s%s", prefix, name);
+    l->names[l->n++] = s;
+    return 0;
+}
+
+static int finding(qtb_submission_result *r, const char *severity, const char *code,
+                   const char *fmt, ...) QTB_PRINTF(4, 5);
+
+static int finding(qtb_submission_result *r, const char *severity, const char *code,
+                   const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return qtb_submission_result_add_finding(r, severity, code, msg);
+}
+
+/* Decide once: the first blocking problem gives the outcome and the reason; an ERROR (could not
+ * check) outranks a REJECTED (checked and refused). */
+static int block(qtb_submission_result *r, qtb_outcome o, const char *code, const char *fmt, ...)
+    QTB_PRINTF(4, 5);
+
+static int block(qtb_submission_result *r, qtb_outcome o, const char *code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    QTB_TRY(qtb_submission_result_add_finding(r, "ERROR", code, msg));
+    bool replace = r->reason == NULL || (o == QTB_OUTCOME_ERROR && r->outcome != QTB_OUTCOME_ERROR);
+    if (!replace) {
+        return 0;
+    }
+    size_t len = strlen(code) + strlen(msg) + 3;
+    char *reason = qtb_malloc(len);
+    if (reason == NULL) {
+        return QTB_FAIL(QTB_ENOMEM, "out of memory");
+    }
+    snprintf(reason, len, "%s: %s", code, msg);
+    qtb_free(r->reason);
+    r->reason = reason;
+    r->outcome = o;
+    return 0;
+}
+
+/* List one folder level: regular files (and symlinks to them inside the inbox). */
+static int list_dir(file_list *l, qtb_submission_result *r, const qtb_pipeline_ctx *ctx,
+                    const char *dir, const char *prefix, bool top)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        return QTB_FAIL(QTB_EIO, "cannot list %s: %s", dir, strerror(errno));
+    }
+    int rc = 0;
+    char path[PATH_MAX];
+    for (;;) {
+        errno = 0;
+        struct dirent *e = readdir(d);
+        if (e == NULL) {
+            if (errno != 0) {
+                rc = QTB_FAIL(QTB_EIO, "cannot list %s: %s", dir, strerror(errno));
+            }
+            break;
+        }
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+            continue;
+        }
+        QTB_TRY_GOTO(path_join(path, sizeof(path), dir, e->d_name));
+        struct stat st;
+        if (lstat(path, &st) != 0) {
+            QTB_TRY_GOTO(block(r, QTB_OUTCOME_ERROR, "FILE_UNREADABLE", "%s%s: %s", prefix,
+                               e->d_name, strerror(errno)));
+            continue;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            if (!qtb_pipeline_inside(ctx->inbox_root, path) || stat(path, &st) != 0) {
+                QTB_TRY_GOTO(finding(r, "WARNING", "SYMLINK_SKIPPED",
+                                     "%s%s is a symbolic link leading outside the inbox; ignored",
+                                     prefix, e->d_name));
+                continue;
+            }
+        }
+        if (S_ISDIR(st.st_mode) && top && strcmp(e->d_name, "attachments") == 0) {
+            QTB_TRY_GOTO(list_dir(l, r, ctx, path, "attachments/", false));
+        } else if (S_ISDIR(st.st_mode)) {
+            QTB_TRY_GOTO(finding(r, "WARNING", "UNEXPECTED_FOLDER",
+                                 "%s%s/ is not part of the "
+                                 "submission format; ignored",
+                                 prefix, e->d_name));
+        } else if (S_ISREG(st.st_mode)) {
+            rc = file_list_add(l, prefix, e->d_name);
+            if (rc == QTB_ETOOBIG) {
+                rc = block(r, QTB_OUTCOME_REJECTED, "TOO_MANY_FILES", "more than %u files",
+                           QTB_MAX_SUBMISSION_FILES);
+                break;
+            }
+            QTB_TRY_GOTO(rc);
+        } else {
+            QTB_TRY_GOTO(finding(r, "WARNING", "UNEXPECTED_ENTRY",
+                                 "%s%s is not a regular file; ignored", prefix, e->d_name));
+        }
+    }
+done:
+    closedir(d);
+    return rc;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s);
+    size_t m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static const char *kind_of(const char *name)
+{
+    if (strcmp(name, "applicant.xml") == 0) {
+        return "APPLICANT_XML";
+    }
+    if (strcmp(name, "questionnaire.pdf.cms") == 0) {
+        return "QUESTIONNAIRE_CMS";
+    }
+    if (strcmp(name, "auth.xml") == 0) {
+        return "AUTH_XML";
+    }
+    if (strncmp(name, "attachments/", 12) == 0 && ends_with(name, ".pdf")) {
+        return "ATTACHMENT";
+    }
+    if (strncmp(name, "attachments/", 12) == 0 && ends_with(name, ".pdf.cms")) {
+        return "ATTACHMENT_CMS";
+    }
+    return "OTHER";
+}
+
+static int hash_file(EVP_MD_CTX *h, const char *name, const unsigned char *data, size_t len)
+{
+    unsigned char size[8];
+    for (int i = 0; i < 8; i++) {
+        size[i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+    }
+    if (!EVP_DigestUpdate(h, name, strlen(name) + 1) || !EVP_DigestUpdate(h, size, 8) ||
+        (len > 0 && !EVP_DigestUpdate(h, data, len))) {
+        return QTB_FAIL_SSL(QTB_ECRYPTO, "SHA-256");
+    }
+    return 0;
+}
+
+static int load_files(qtb_submission_result *out, EVP_MD_CTX *h, const file_list *l,
+                      const char *dir)
+{
+    size_t total = 0;
+    char path[PATH_MAX];
+    for (size_t i = 0; i < l->n; i++) {
+        const char *name = l->names[i];
+        unsigned char *data = NULL;
+        size_t len = 0;
+        QTB_TRY(path_join(path, sizeof(path), dir, name));
+        int rc = qtb_file_read(&data, &len, path, QTB_MAX_SUBMISSION_FILE);
+        if (rc == QTB_ENOMEM) {
+            return rc;
+        }
+        if (rc == 0 && qtb_add_overflows(total, len, &total)) {
+            rc = QTB_ETOOBIG;
+        }
+        if (rc == 0 && total > QTB_MAX_SUBMISSION_BYTES) {
+            rc = QTB_FAIL(QTB_ETOOBIG, "the submission is over %u bytes", QTB_MAX_SUBMISSION_BYTES);
+        }
+        if (rc < 0) {
+            qtb_free(data);
+            /* Hash the name so the same problem is not re-checked on every run. */
+            QTB_TRY(hash_file(h, name, NULL, 0));
+            QTB_TRY(block(out, rc == QTB_ETOOBIG ? QTB_OUTCOME_REJECTED : QTB_OUTCOME_ERROR,
+                          rc == QTB_ETOOBIG ? "FILE_TOO_BIG" : "FILE_UNREADABLE", "%s: %s", name,
+                          qtb_error_last()->message));
+            continue;
+        }
+        rc = hash_file(h, name, data, len);
+        if (rc == 0) {
+            rc = qtb_submission_result_take_document(out, name, kind_of(name), data, len);
+        } else {
+            qtb_free(data);
+        }
+        QTB_TRY(rc);
+        if (strcmp(kind_of(name), "OTHER") == 0) {
+            QTB_TRY(finding(out, "INFO", "UNEXPECTED_FILE",
+                            "%s is not part of the submission format (recorded, not checked)",
+                            name));
+        }
+    }
+    return 0;
+}
+
+int qtb_pipeline_load(qtb_submission_result *out, const qtb_pipeline_ctx *ctx, const char *dir,
+                      const char *key)
+{
+    QTB_ASSERT_ARG(out != NULL && ctx != NULL && dir != NULL && key != NULL);
+    QTB_ASSERT_ARG(ctx->version == QTB_PIPELINE_CTX_VERSION);
+    int rc = 0;
+    file_list l = {0};
+    EVP_MD_CTX *h = NULL;
+    out->key = qtb_strdup(key);
+    if (out->key == NULL) {
+        return QTB_FAIL(QTB_ENOMEM, "out of memory");
+    }
+    out->outcome = QTB_OUTCOME_ACCEPTED; /* until a check says otherwise */
+    QTB_TRY_GOTO(list_dir(&l, out, ctx, dir, "", true));
+    if (l.n > 0) {
+        qsort(l.names, l.n, sizeof(*l.names), cmp_names);
+    }
+    h = EVP_MD_CTX_new();
+    if (h == NULL || !EVP_DigestInit_ex(h, EVP_sha256(), NULL)) {
+        rc = QTB_FAIL_SSL(QTB_ENOMEM, "SHA-256 context");
+        goto done;
+    }
+    QTB_TRY_GOTO(load_files(out, h, &l, dir));
+    unsigned int len = 0;
+    if (!EVP_DigestFinal_ex(h, out->content_hash, &len) || len != 32) {
+        rc = QTB_FAIL_SSL(QTB_ECRYPTO, "SHA-256");
+    }
+done:
+    EVP_MD_CTX_free(h);
+    file_list_dispose(&l);
+    return rc;
+}
+
+/* ---- applicant.xml --------------------------------------------------------------------------
+ * Minimal reading until the questionnaire module's parser is merged: the applicant kind (root
+ * attribute kind/type or an element kind/type/applicantType) and the first iin, bin and name
+ * elements anywhere. TODO(questionnaire): replace with the questionnaire module's parser. */
+
+static const xmlNode *find_element(const xmlNode *n, const char *const *names, int depth)
+{
+    for (; n != NULL && depth < (int)QTB_MAX_XML_DEPTH; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+        for (size_t i = 0; names[i] != NULL; i++) {
+            if (xmlStrcasecmp(n->name, (const xmlChar *)names[i]) == 0) {
+                return n;
+            }
+        }
+        const xmlNode *c = find_element(n->children, names, depth + 1);
+        if (c != NULL) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static char *element_text(const xmlNode *root, const char *const *names)
+{
+    const xmlNode *n = find_element(root, names, 0);
+    if (n == NULL) {
+        return NULL;
+    }
+    xmlChar *t = xmlNodeGetContent(n);
+    if (t == NULL) {
+        return NULL;
+    }
+    /* Trim surrounding whitespace. */
+    const char *s = (const char *)t;
+    while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t') {
+        s++;
+    }
+    size_t len = strlen(s);
+    while (len > 0 &&
+           (s[len - 1] == ' ' || s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == '\t')) {
+        len--;
+    }
+    char *copy = qtb_strndup(s, len);
+    xmlFree(t);
+    return copy;
+}
+
+qtb_applicant_kind qtb_pipeline_kind_from_text(const char *t)
+{
+    static const struct {
+        const char *name;
+        qtb_applicant_kind kind;
+    } names[] = {
+        {"PERSON", QTB_APPLICANT_PERSON},      {"INDIVIDUAL", QTB_APPLICANT_PERSON},
+        {"FL", QTB_APPLICANT_PERSON},          {"IP", QTB_APPLICANT_IP},
+        {"SOLE_PROPRIETOR", QTB_APPLICANT_IP}, {"ENTREPRENEUR", QTB_APPLICANT_IP},
+        {"LEGAL", QTB_APPLICANT_LEGAL},        {"LEGAL_ENTITY", QTB_APPLICANT_LEGAL},
+        {"ORGANIZATION", QTB_APPLICANT_LEGAL}, {"UL", QTB_APPLICANT_LEGAL},
+    };
+    for (size_t i = 0; t != NULL && i < QTB_ARRAY_LEN(names); i++) {
+        if (strcasecmp(t, names[i].name) == 0) {
+            return names[i].kind;
+        }
+    }
+    return QTB_APPLICANT_UNKNOWN;
+}
+
+static int read_applicant(qtb_submission_result *r, const qtb_sub_document *doc)
+{
+    int len = 0;
+    QTB_TRY(qtb_size_to_int(&len, doc->len));
+    if (doc->len > QTB_MAX_APPLICANT_FILE) {
+        return block(r, QTB_OUTCOME_REJECTED, "APPLICANT_INVALID", "applicant.xml is over %u bytes",
+                     QTB_MAX_APPLICANT_FILE);
+    }
+    xmlDoc *x = xmlReadMemory((const char *)doc->data, len, "applicant.xml", NULL,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (x == NULL) {
+        return block(r, QTB_OUTCOME_REJECTED, "APPLICANT_INVALID",
+                     "applicant.xml is not well-formed XML");
+    }
+    int rc = 0;
+    if (x->intSubset != NULL) {
+        rc = block(r, QTB_OUTCOME_REJECTED, "APPLICANT_INVALID", "applicant.xml has a DTD");
+        goto done;
+    }
+    const xmlNode *root = xmlDocGetRootElement(x);
+    static const char *const kind_names[] = {"kind", "type", "applicantKind", "applicantType",
+                                             NULL};
+    static const char *const iin_names[] = {"iin", NULL};
+    static const char *const bin_names[] = {"bin", NULL};
+    static const char *const name_names[] = {"name", "fullName", "organizationName", NULL};
+    xmlChar *attr = xmlGetProp(root, (const xmlChar *)"kind");
+    if (attr == NULL) {
+        attr = xmlGetProp(root, (const xmlChar *)"type");
+    }
+    char *kind = attr != NULL ? qtb_strdup((const char *)attr) : element_text(root, kind_names);
+    xmlFree(attr);
+    r->applicant_kind = qtb_pipeline_kind_from_text(kind);
+    qtb_free(kind);
+    r->applicant_iin = element_text(root, iin_names);
+    r->applicant_bin = element_text(root, bin_names);
+    r->applicant_name = element_text(root, name_names);
+    if (r->applicant_kind == QTB_APPLICANT_UNKNOWN) {
+        rc = block(r, QTB_OUTCOME_REJECTED, "APPLICANT_INVALID",
+                   "applicant.xml does not say whether the applicant is PERSON, IP or LEGAL");
+    }
+done:
+    xmlFreeDoc(x);
+    return rc;
+}
+
+/* ---- verification -------------------------------------------------------------------------- */
+
+static long find_doc(const qtb_submission_result *r, const char *name)
+{
+    for (size_t i = 0; i < r->ndocuments; i++) {
+        if (strcmp(r->documents[i].name, name) == 0) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+static char *json_str_dup(json_t *o, const char *const *keys)
+{
+    for (size_t i = 0; keys[i] != NULL; i++) {
+        const char *v = json_string_value(json_object_get(o, keys[i]));
+        if (v != NULL) {
+            return qtb_strdup(v);
+        }
+    }
+    return NULL;
+}
+
+/* One signer row from the report's per-signature object. The report contract (cms/xml helpers):
+ * signer{iin,bin,roles[],commonName|name}, and where known certificate{sha256}|certSha256,
+ * signingTime, bestSignatureTime. Missing fields stay NULL. */
+static int fill_signer(qtb_sub_signer *g, const qtb_sig_report *sr)
+{
+    static const char *const iin[] = {"iin", NULL};
+    static const char *const bin[] = {"bin", NULL};
+    static const char *const name[] = {"commonName", "name", "cn", NULL};
+    static const char *const fp[] = {"sha256", "fingerprint", NULL};
+    static const char *const fp_top[] = {"certSha256", "certificateSha256", NULL};
+    static const char *const st[] = {"signingTime", "signing_time", NULL};
+    static const char *const bst[] = {"bestSignatureTime", "best_signature_time", NULL};
+    json_t *signer = json_object_get(sr->obj, "signer");
+    g->indication = (int)sr->indication;
+    g->subindication = (int)sr->sub;
+    g->message = qtb_strdup(sr->message != NULL ? sr->message : "");
+    g->iin = json_str_dup(signer, iin);
+    g->bin = json_str_dup(signer, bin);
+    g->name = json_str_dup(signer, name);
+    json_t *roles = json_object_get(signer, "roles");
+    g->roles_json = json_is_array(roles) ? json_dumps(roles, JSON_COMPACT) : NULL;
+    if (g->roles_json != NULL) {
+        char *copy = qtb_strdup(g->roles_json);
+        free(g->roles_json);
+        g->roles_json = copy;
+    }
+    g->cert_sha256 = json_str_dup(json_object_get(sr->obj, "certificate"), fp);
+    if (g->cert_sha256 == NULL) {
+        g->cert_sha256 = json_str_dup(sr->obj, fp_top);
+    }
+    g->signing_time = json_str_dup(sr->obj, st);
+    g->best_signature_time = json_str_dup(sr->obj, bst);
+    char *text = json_dumps(sr->obj, JSON_COMPACT | JSON_SORT_KEYS);
+    g->report_json = text != NULL ? qtb_strdup(text) : NULL;
+    free(text);
+    if (g->message == NULL || g->report_json == NULL) {
+        return QTB_FAIL(QTB_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+static qtb_sub_validation *add_validation(qtb_submission_result *r)
+{
+    qtb_sub_validation *v =
+        qtb_realloc(r->validations, (r->nvalidations + 1) * sizeof(*r->validations));
+    if (v == NULL) {
+        return NULL;
+    }
+    r->validations = v;
+    v = &r->validations[r->nvalidations++];
+    memset(v, 0, sizeof(*v));
+    v->content_document = -1;
+    return v;
+}
+
+static int fill_validation(qtb_sub_validation *v, const qtb_report *rep)
+{
+    v->indication = (int)qtb_report_indication(rep);
+    v->subindication = (int)qtb_report_subindication(rep);
+    char *json = NULL;
+    QTB_TRY(qtb_report_to_json(&json, rep));
+    v->report_json = qtb_strdup(json);
+    qtb_string_free(json);
+    if (v->report_json == NULL) {
+        return QTB_FAIL(QTB_ENOMEM, "out of memory");
+    }
+    if (rep->doc_message != NULL) {
+        v->message = qtb_strdup(rep->doc_message);
+    } else if (rep->nsigs > 0 && rep->sigs[0].message != NULL) {
+        v->message = qtb_strdup(rep->sigs[0].message);
+    }
+    if (rep->nsigs > 0) {
+        v->signers = qtb_calloc(rep->nsigs, sizeof(*v->signers));
+        if (v->signers == NULL) {
+            return QTB_FAIL(QTB_ENOMEM, "out of memory");
+        }
+        v->nsigners = rep->nsigs;
+        for (size_t i = 0; i < rep->nsigs; i++) {
+            QTB_TRY(fill_signer(&v->signers[i], &rep->sigs[i]));
+        }
+    }
+    return 0;
+}
+
+/* Verify one signature document; records a validation. *ran is false when the verifier failed
+ * to run (the error is in the validation). */
+static int verify_doc(qtb_sub_validation **vout, qtb_submission_result *r,
+                      const qtb_pipeline_ctx *ctx, long doc, long content, bool xml)
+{
+    qtb_sub_validation *v = add_validation(r);
+    if (v == NULL) {
+        return QTB_FAIL(QTB_ENOMEM, "out of memory");
+    }
+    *vout = v;
+    v->document = (size_t)doc;
+    v->content_document = content;
+    v->validated_at = ctx->at != 0 ? ctx->at : (int64_t)time(NULL);
+    qtb_verify_options o = QTB_VERIFY_OPTIONS_INIT;
+    o.flags = ctx->verify_flags;
+    o.trust = ctx->trust;
+    o.at = ctx->at;
+    if (content >= 0) {
+        o.content = r->documents[content].data;
+        o.content_len = r->documents[content].len;
+    }
+    const qtb_sub_document *d = &r->documents[doc];
+    qtb_report *rep = NULL;
+    int rc =
+        xml ? qtb_xml_verify(&rep, d->data, d->len, &o) : qtb_cms_verify(&rep, d->data, d->len, &o);
+    if (rc == QTB_ENOMEM) {
+        qtb_report_free(rep);
+        return rc;
+    }
+    if (rc < 0 || rep == NULL) {
+        v->indication = QTB_INDETERMINATE;
+        v->error = qtb_strdup(rc < 0 ? qtb_error_last()->message : "verifier returned no report");
+        qtb_report_free(rep);
+        return v->error != NULL ? 0 : QTB_FAIL(QTB_ENOMEM, "out of memory");
+    }
+    rc = fill_validation(v, rep);
+    qtb_report_free(rep);
+    return rc;
+}
+
+static int check_verdict(qtb_submission_result *r, const qtb_sub_validation *v, const char *what)
+{
+    if (v->error != NULL) {
+        return block(r, QTB_OUTCOME_ERROR, "VERIFIER_ERROR", "%s could not be verified: %s", what,
+                     v->error);
+    }
+    if (v->indication != QTB_TOTAL_PASSED) {
+        const char *sub = qtb_subindication_name((qtb_subindication)v->subindication);
+        return block(r, QTB_OUTCOME_REJECTED, "SIGNATURE_INVALID", "%s: %s%s%s%s%s", what,
+                     qtb_indication_name((qtb_indication)v->indication), sub ? "/" : "",
+                     sub ? sub : "", v->message ? ": " : "", v->message ? v->message : "");
+    }
+    return 0;
+}
+
+/* At least one passing signer must match the applicant; otherwise the first mismatch is the
+ * reason. */
+static int check_signers(qtb_submission_result *r, const qtb_sub_validation *v, const char *what)
+{
+    qtb_match first = QTB_MATCH_NO_IDENTITY;
+    bool any = false;
+    for (size_t i = 0; i < v->nsigners; i++) {
+        const qtb_sub_signer *g = &v->signers[i];
+        if (g->indication != QTB_TOTAL_PASSED) {
+            continue;
+        }
+        const char *roles[16];
+        size_t nroles = 0;
+        json_t *arr = g->roles_json != NULL ? json_loads(g->roles_json, 0, NULL) : NULL;
+        size_t k;
+        json_t *role;
+        json_array_foreach(arr, k, role)
+        {
+            if (nroles < QTB_ARRAY_LEN(roles) && json_is_string(role)) {
+                roles[nroles++] = json_string_value(role);
+            }
+        }
+        qtb_signer_id id = {g->iin, g->bin, roles, nroles};
+        qtb_match m = qtb_match_signer(r->applicant_kind, r->applicant_iin, r->applicant_bin, &id);
+        json_decref(arr);
+        if (m == QTB_MATCH_OK) {
+            return 0;
+        }
+        if (!any) {
+            first = m;
+            any = true;
+        }
+    }
+    return block(r, QTB_OUTCOME_REJECTED, qtb_match_code(first), "%s: %s", what,
+                 qtb_match_message(first));
+}
+
+static int check_questionnaire(qtb_submission_result *r, const qtb_pipeline_ctx *ctx)
+{
+    long cms = find_doc(r, "questionnaire.pdf.cms");
+    long app = find_doc(r, "applicant.xml");
+    if (cms < 0) {
+        return block(r, QTB_OUTCOME_REJECTED, "MISSING_QUESTIONNAIRE_SIGNATURE",
+                     "questionnaire.pdf.cms is missing");
+    }
+    long pdf = -1;
+    if (ctx->render != NULL) {
+        unsigned char *bytes = NULL;
+        size_t len = 0;
+        const qtb_sub_document *a = &r->documents[app];
+        if (ctx->render(&bytes, &len, a->data, a->len, ctx->render_payload) < 0) {
+            free(bytes);
+            return block(r, QTB_OUTCOME_ERROR, "QUESTIONNAIRE_RENDER_FAILED",
+                         "the questionnaire PDF could not be regenerated: %s",
+                         qtb_error_last()->message);
+        }
+        int rc = qtb_submission_result_add_document(r, "questionnaire.pdf", "QUESTIONNAIRE_PDF",
+                                                    bytes, len);
+        free(bytes);
+        QTB_TRY(rc);
+        pdf = (long)r->ndocuments - 1;
+    }
+    /* TODO(questionnaire): with a generator the signature must cover exactly the regenerated
+     * bytes (detached: they are the content; attached: the encapsulated content must equal them,
+     * which needs the CMS module to compare or expose eContent). Without it nothing can be
+     * accepted: the signature is still checked and recorded, and the outcome is ERROR. */
+    qtb_sub_validation *v = NULL;
+    QTB_TRY(verify_doc(&v, r, ctx, cms, pdf, false));
+    QTB_TRY(check_verdict(r, v, "questionnaire.pdf.cms"));
+    if (v->error == NULL && v->indication == QTB_TOTAL_PASSED) {
+        QTB_TRY(check_signers(r, v, "questionnaire.pdf.cms"));
+    }
+    if (pdf < 0) {
+        QTB_TRY(block(r, QTB_OUTCOME_ERROR, "QUESTIONNAIRE_NOT_REGENERATED",
+                      "the questionnaire PDF generator is not available, so the signed content "
+                      "cannot be compared with applicant.xml"));
+    }
+    return 0;
+}
+
+static int check_auth(qtb_submission_result *r, const qtb_pipeline_ctx *ctx)
+{
+    long auth = find_doc(r, "auth.xml");
+    if (auth < 0) {
+        return 0;
+    }
+    qtb_sub_validation *v = NULL;
+    QTB_TRY(verify_doc(&v, r, ctx, auth, -1, true));
+    QTB_TRY(check_verdict(r, v, "auth.xml"));
+    if (v->error == NULL && v->indication == QTB_TOTAL_PASSED) {
+        QTB_TRY(check_signers(r, v, "auth.xml"));
+    }
+    return 0;
+}
+
+/* Attachments are issued by others (registration certificate, licence): their signatures must
+ * be valid, but their signer is not the applicant. */
+static int check_attachments(qtb_submission_result *r, const qtb_pipeline_ctx *ctx)
+{
+    size_t n = r->ndocuments;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(r->documents[i].kind, "ATTACHMENT_CMS") != 0) {
+            continue;
+        }
+        char pdf_name[PATH_MAX];
+        snprintf(pdf_name, sizeof(pdf_name), "%s", r->documents[i].name);
+        pdf_name[strlen(pdf_name) - 4] = '\0'; /* strip ".cms" */
+        long pdf = find_doc(r, pdf_name);
+        if (pdf < 0) {
+            QTB_TRY(block(r, QTB_OUTCOME_REJECTED, "ATTACHMENT_MISSING",
+                          "%s signs %s, which is missing", r->documents[i].name, pdf_name));
+            continue;
+        }
+        qtb_sub_validation *v = NULL;
+        QTB_TRY(verify_doc(&v, r, ctx, (long)i, pdf, false));
+        QTB_TRY(check_verdict(r, v, r->documents[i].name));
+    }
+    return 0;
+}
+
+int qtb_pipeline_verify(qtb_submission_result *out, const qtb_pipeline_ctx *ctx)
+{
+    QTB_ASSERT_ARG(out != NULL && ctx != NULL && out->key != NULL);
+    QTB_ASSERT_ARG(ctx->version == QTB_PIPELINE_CTX_VERSION);
+    if (out->reason != NULL) {
+        return 0; /* loading already decided (unreadable or oversize files) */
+    }
+    long app = find_doc(out, "applicant.xml");
+    if (app < 0) {
+        return block(out, QTB_OUTCOME_REJECTED, "MISSING_APPLICANT", "applicant.xml is missing");
+    }
+    QTB_TRY(read_applicant(out, &out->documents[app]));
+    if (out->reason != NULL) {
+        return 0;
+    }
+    QTB_TRY(check_questionnaire(out, ctx));
+    QTB_TRY(check_auth(out, ctx));
+    QTB_TRY(check_attachments(out, ctx));
+    return 0;
+}
+
+int qtb_pipeline_check_submission(qtb_submission_result *out, const qtb_pipeline_ctx *ctx,
+                                  const char *dir, const char *key)
+{
+    QTB_TRY(qtb_pipeline_load(out, ctx, dir, key));
+    return qtb_pipeline_verify(out, ctx);
+}
