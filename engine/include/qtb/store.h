@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #include <qtb/common.h>
+#include <qtb/report.h> /* qtb_string_free */
 
 QTB_BEGIN_DECLS
 
