@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Submissions per second of `qoltanba batch`, end to end (list, read, hash, verify, record),
+# on all cores. Not part of CTest. Usage:
+#   tests/bench/batch_bench.sh [BUILD_DIR] [N]     (defaults: build, 1000)
+# Target (issue 7): >= 500 submissions/s on 2 cores. Until the CMS and questionnaire modules are
+# merged the verification step is stubbed, so this measures the loader, hashing and the store.
+set -euo pipefail
+build=${1:-build}
+n=${2:-1000}
+qtb=$build/qoltanba
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+inbox=$tmp/inbox
+mkdir -p "$inbox"
+# A realistic size: ~2 KB XML, ~3 KB CMS, two ~60 KB attachments with detached signatures.
+head -c 61440 /dev/urandom >"$tmp/att"
+for i in $(seq -w 1 "$n"); do
+    s=$inbox/sub-$i
+    mkdir -p "$s/attachments"
+    { printf '<applicant kind="PERSON"><iin>9001013%s</iin><name>Bench %s</name>' "$i" "$i";
+      head -c 1500 /dev/zero | tr '\0' 'x'; printf '</applicant>\n'; } >"$s/applicant.xml"
+    { printf '%s' "$i"; head -c 3000 /dev/zero; } >"$s/questionnaire.pdf.cms"
+    { printf '%s' "$i"; cat "$tmp/att"; } >"$s/attachments/id.pdf"
+    { printf '%s' "$i"; head -c 3000 /dev/zero; } >"$s/attachments/id.pdf.cms"
+    { printf '%s' "$i"; cat "$tmp/att"; } >"$s/attachments/licence.pdf"
+done
+echo "inbox: $n submissions, $(du -sh "$inbox" | cut -f1)"
+"$qtb" batch --db "$tmp/bench.db" --json "$inbox" 2>/dev/null >"$tmp/summary.json"
+python3 - "$tmp/summary.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("recorded %d submissions in %.2f s: %.0f submissions/s (%d commits; %d accepted, %d rejected, %d errors)"
+      % (d["total"] - d["skipped"], d["seconds"], d["submissions_per_second"], d["commits"],
+         d["accepted"], d["rejected"], d["errors"]))
+PY
+"$qtb" batch --db "$tmp/bench.db" --json "$inbox" 2>/dev/null >"$tmp/again.json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("re-run (all unchanged): %.2f s" % d["seconds"])' "$tmp/again.json"
