@@ -335,14 +335,16 @@ static const char *kind_of(const char *name)
     return "OTHER";
 }
 
-static int hash_file(EVP_MD_CTX *h, const char *name, const unsigned char *data, size_t len)
+/* One file's part of the content hash: name, NUL, 8-byte big-endian size, SHA-256 of the bytes
+ * (each file is hashed once; its digest is also the document's). */
+static int hash_file(EVP_MD_CTX *h, const char *name, size_t len, const unsigned char digest[32])
 {
     unsigned char size[8];
     for (int i = 0; i < 8; i++) {
         size[i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
     }
     if (!EVP_DigestUpdate(h, name, strlen(name) + 1) || !EVP_DigestUpdate(h, size, 8) ||
-        (len > 0 && !EVP_DigestUpdate(h, data, len))) {
+        !EVP_DigestUpdate(h, digest, 32)) {
         return QTB_FAIL_SSL(QTB_ECRYPTO, "SHA-256");
     }
     return 0;
@@ -371,19 +373,16 @@ static int load_files(qtb_submission_result *out, EVP_MD_CTX *h, const file_list
         if (rc < 0) {
             qtb_free(data);
             /* Hash the name so the same problem is not re-checked on every run. */
-            QTB_TRY(hash_file(h, name, NULL, 0));
+            static const unsigned char none[32] = {0};
+            QTB_TRY(hash_file(h, name, 0, none));
             QTB_TRY(block(out, rc == QTB_ETOOBIG ? QTB_OUTCOME_REJECTED : QTB_OUTCOME_ERROR,
                           rc == QTB_ETOOBIG ? "FILE_TOO_BIG" : "FILE_UNREADABLE", "%s: %s", name,
                           qtb_error_last()->message));
             continue;
         }
-        rc = hash_file(h, name, data, len);
-        if (rc == 0) {
-            rc = qtb_submission_result_take_document(out, name, kind_of(name), data, len);
-        } else {
-            qtb_free(data);
-        }
-        QTB_TRY(rc);
+        QTB_TRY(qtb_submission_result_take_document(out, name, kind_of(name), data, len));
+        const qtb_sub_document *doc = &out->documents[out->ndocuments - 1];
+        QTB_TRY(hash_file(h, name, doc->len, doc->sha256));
         if (strcmp(kind_of(name), "OTHER") == 0) {
             QTB_TRY(finding(out, "INFO", "UNEXPECTED_FILE",
                             "%s is not part of the submission format (recorded, not checked)",

@@ -78,9 +78,9 @@ typedef struct qtb_pipeline_ctx {
 
 /**
  * Read a submission folder into `out` (documents and the content hash: SHA-256 over the files
- * sorted by name, each as name, NUL, 8-byte big-endian size, bytes). Problems with the
- * applicant's files (too big, unreadable, a symlink escaping the inbox) become findings and, where
- * they block, a REJECTED or ERROR outcome.
+ * sorted by name, each as name, NUL, 8-byte big-endian size, SHA-256 of its bytes). Problems with
+ * the applicant's files (too big, unreadable, a symlink escaping the inbox) become findings and,
+ * where they block, a REJECTED or ERROR outcome.
  * @param out initialised with qtb_submission_result_init; dispose it in every case.
  * @param key the submission name (copied).
  * @return 0; QTB_ENOMEM; QTB_EIO when the folder itself cannot be listed.
