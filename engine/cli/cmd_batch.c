@@ -1,5 +1,4 @@
 /* qoltanba batch: verify every submission of an inbox folder and record it in the store. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
@@ -16,6 +15,7 @@
 #include <qtb/trust.h>
 
 #include "cli.h"
+#include "cli_trust.h"
 
 #define CMD "batch"
 #define MAX_TRUST_DIRS 16
@@ -39,46 +39,6 @@ static void usage(FILE *out)
             "Progress goes to stderr (a bar on a terminal, one line per submission otherwise).\n"
             "Exit codes: 0 the run completed (rejections are outcomes, not failures),\n"
             "2 usage, I/O or store error.\n");
-}
-
-/* ---- trust ----------------------------------------------------------------------------------
- * TODO(trust): call qtb_trust_new/qtb_trust_add_dir/qtb_trust_free directly once the trust
- * module is merged into main. Until then they are looked up at run time, so this command links
- * and runs (without --trust) before the module exists. */
-typedef int (*trust_new_fn)(qtb_trust **);
-typedef int (*trust_add_dir_fn)(qtb_trust *, const char *);
-typedef void (*trust_free_fn)(qtb_trust *);
-
-static void trust_release(qtb_trust *t)
-{
-    trust_free_fn fr = (trust_free_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "qtb_trust_free");
-    if (t != NULL && fr != NULL) {
-        fr(t);
-    }
-}
-
-static int load_trust(qtb_trust **out, char **dirs, int n)
-{
-    *out = NULL;
-    if (n == 0) {
-        return 0;
-    }
-    trust_new_fn mk = (trust_new_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "qtb_trust_new");
-    trust_add_dir_fn add = (trust_add_dir_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "qtb_trust_add_dir");
-    if (mk == NULL || add == NULL) {
-        return cli_error(CMD, "--trust: this build has no trust module");
-    }
-    if (mk(out) != 0) {
-        return cli_lib_error(CMD, "trust set");
-    }
-    for (int i = 0; i < n; i++) {
-        if (add(*out, dirs[i]) != 0) {
-            trust_release(*out);
-            *out = NULL;
-            return cli_lib_error(CMD, dirs[i]);
-        }
-    }
-    return 0;
 }
 
 /* ---- progress ------------------------------------------------------------------------------ */
@@ -278,13 +238,13 @@ int cmd_batch(int argc, char **argv)
     }
 
     qtb_trust *trust = NULL;
-    int rc = load_trust(&trust, trust_dirs, ntrust);
+    int rc = cli_load_trust(CMD, &trust, trust_dirs, ntrust);
     if (rc != 0) {
         return rc;
     }
     qtb_store *store = NULL;
     if (qtb_store_open(&store, db) != 0) {
-        trust_release(trust);
+        cli_trust_release(trust);
         return cli_lib_error(CMD, db);
     }
     progress p = {isatty(STDERR_FILENO) == 1, 0, json_array(), json_array(), 0, 0, 0, 0};
@@ -301,6 +261,6 @@ int cmd_batch(int argc, char **argv)
     json_decref(p.rejected);
     json_decref(p.errors);
     qtb_store_close(store);
-    trust_release(trust);
+    cli_trust_release(trust);
     return rc;
 }

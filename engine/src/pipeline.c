@@ -646,31 +646,19 @@ static int fill_validation(qtb_sub_validation *v, const qtb_report *rep)
     return 0;
 }
 
-/* Verify one signature document; records a validation. *ran is false when the verifier failed
- * to run (the error is in the validation). */
-static int verify_doc(qtb_sub_validation **vout, qtb_submission_result *r,
-                      const qtb_pipeline_ctx *ctx, long doc, long content, bool xml)
+int qtb_pipeline_run_verifier(qtb_sub_validation *v, bool xml, const unsigned char *sig,
+                              size_t sig_len, const unsigned char *content, size_t content_len,
+                              const qtb_trust *trust, int64_t at, unsigned flags)
 {
-    qtb_sub_validation *v = add_validation(r);
-    if (v == NULL) {
-        return QTB_FAIL(QTB_ENOMEM, "out of memory");
-    }
-    *vout = v;
-    v->document = (size_t)doc;
-    v->content_document = content;
-    v->validated_at = ctx->at != 0 ? ctx->at : (int64_t)time(NULL);
+    v->validated_at = at != 0 ? at : (int64_t)time(NULL);
     qtb_verify_options o = QTB_VERIFY_OPTIONS_INIT;
-    o.flags = ctx->verify_flags;
-    o.trust = ctx->trust;
-    o.at = ctx->at;
-    if (content >= 0) {
-        o.content = r->documents[content].data;
-        o.content_len = r->documents[content].len;
-    }
-    const qtb_sub_document *d = &r->documents[doc];
+    o.flags = flags;
+    o.trust = trust;
+    o.at = at;
+    o.content = content;
+    o.content_len = content_len;
     qtb_report *rep = NULL;
-    int rc =
-        xml ? qtb_xml_verify(&rep, d->data, d->len, &o) : qtb_cms_verify(&rep, d->data, d->len, &o);
+    int rc = xml ? qtb_xml_verify(&rep, sig, sig_len, &o) : qtb_cms_verify(&rep, sig, sig_len, &o);
     if (rc == QTB_ENOMEM) {
         qtb_report_free(rep);
         return rc;
@@ -684,6 +672,23 @@ static int verify_doc(qtb_sub_validation **vout, qtb_submission_result *r,
     rc = fill_validation(v, rep);
     qtb_report_free(rep);
     return rc;
+}
+
+/* Verify one signature document of the submission and record it as a validation. */
+static int verify_doc(qtb_sub_validation **vout, qtb_submission_result *r,
+                      const qtb_pipeline_ctx *ctx, long doc, long content, bool xml)
+{
+    qtb_sub_validation *v = add_validation(r);
+    if (v == NULL) {
+        return QTB_FAIL(QTB_ENOMEM, "out of memory");
+    }
+    *vout = v;
+    v->document = (size_t)doc;
+    v->content_document = content;
+    const qtb_sub_document *d = &r->documents[doc];
+    const qtb_sub_document *c = content >= 0 ? &r->documents[content] : NULL;
+    return qtb_pipeline_run_verifier(v, xml, d->data, d->len, c ? c->data : NULL, c ? c->len : 0,
+                                     ctx->trust, ctx->at, ctx->verify_flags);
 }
 
 static int check_verdict(qtb_submission_result *r, const qtb_sub_validation *v, const char *what)

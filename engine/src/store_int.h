@@ -63,6 +63,9 @@ int qtb_submission_result_take_document(qtb_submission_result *r, const char *na
                                         const char *kind, unsigned char *data,
                                         size_t len) QTB_MUST_USE;
 
+/* Free what one validation owns (not the struct itself). */
+void qtb_sub_validation_dispose(qtb_sub_validation *v);
+
 /* Append an audit entry inside the caller's transaction. */
 int qtb_store_audit_append_locked(qtb_store *s, const char *actor, const char *action,
                                   int64_t submission_id, const char *details) QTB_MUST_USE;

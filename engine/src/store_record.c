@@ -16,7 +16,7 @@ void qtb_submission_result_init(qtb_submission_result *r)
     }
 }
 
-static void dispose_validation(qtb_sub_validation *v)
+void qtb_sub_validation_dispose(qtb_sub_validation *v)
 {
     for (size_t i = 0; i < v->nsigners; i++) {
         qtb_sub_signer *g = &v->signers[i];
@@ -53,7 +53,7 @@ void qtb_submission_result_dispose(qtb_submission_result *r)
     }
     qtb_free(r->documents);
     for (size_t i = 0; i < r->nvalidations; i++) {
-        dispose_validation(&r->validations[i]);
+        qtb_sub_validation_dispose(&r->validations[i]);
     }
     qtb_free(r->validations);
     for (size_t i = 0; i < r->nfindings; i++) {
