@@ -71,6 +71,9 @@ done:
 static int decide(qtb_store *s, int64_t id, const char *to, const char *reviewer,
                   const char *remark)
 {
+    QTB_ENSURE(strlen(reviewer) <= 256, QTB_ETOOBIG, "the reviewer name is over 256 bytes");
+    QTB_ENSURE(remark == NULL || strlen(remark) <= QTB_MAX_REMARK, QTB_ETOOBIG,
+               "the remark is over %u bytes", QTB_MAX_REMARK);
     qtb_store_tx tx;
     QTB_TRY(qtb_store_tx_begin(s, &tx));
     int rc = decide_locked(s, id, to, reviewer, remark);

@@ -364,6 +364,12 @@ static void test_store__transitions(void)
     QTB_CHECK(qtb_store_approve(s, rej, "alice", NULL) == QTB_ESTATE);
     QTB_CHECK(qtb_store_approve(s, 9999, "alice", NULL) == QTB_ENOTFOUND);
     QTB_CHECK(qtb_store_approve(s, a, "", NULL) == QTB_EUSAGE);
+    char *huge = qtb_malloc(QTB_MAX_REMARK + 2);
+    QTB_REQUIRE(huge != NULL);
+    memset(huge, 'x', QTB_MAX_REMARK + 1);
+    huge[QTB_MAX_REMARK + 1] = '\0';
+    QTB_CHECK(qtb_store_return(s, b, "bob", huge) == QTB_ETOOBIG);
+    qtb_free(huge);
 
     QTB_CHECK(count_rows(s, "SELECT count(*) FROM reviews WHERE to_status = 'APPROVED' AND "
                             "reviewer = 'alice'") == 1);

@@ -189,7 +189,8 @@ QTB_API bool qtb_content_index_contains(const unsigned char *index, size_t n, co
 /**
  * Approve a PENDING submission.
  * @return 0; QTB_ENOTFOUND (no such id); QTB_ESTATE when it is not PENDING (the message says
- *         its status); QTB_ESTORE.
+ *         its status); QTB_EUSAGE (empty reviewer); QTB_ETOOBIG (remark over QTB_MAX_REMARK,
+ *         reviewer over 256 bytes); QTB_ESTORE.
  */
 QTB_API int qtb_store_approve(qtb_store *s, int64_t id, const char *reviewer,
                               const char *remark) QTB_MUST_USE;
