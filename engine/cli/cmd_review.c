@@ -151,8 +151,8 @@ static void print_show(const char *json)
     if (json_is_string(json_object_get(o, "reason"))) {
         printf("  reason:    %s\n", str(o, "reason"));
     }
-    printf("  applicant: %s IIN %s BIN %s %s\n", str(o, "applicant_kind"), str(o, "applicant_iin"),
-           str(o, "applicant_bin"), str(o, "applicant_name"));
+    printf("  applicant: %s IIN %s BIN %s application %s\n", str(o, "applicant_kind"),
+           str(o, "applicant_iin"), str(o, "applicant_bin"), str(o, "application_id"));
     printf("  received:  %s\n", str(o, "received_at"));
     size_t i;
     json_t *e;

@@ -14,11 +14,10 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <openssl/evp.h>
 
 #include <qtb/batch.h>
+#include <qtb/questionnaire.h>
 #include <qtb/verify.h>
 
 #include "pipeline_int.h"
@@ -49,7 +48,7 @@ qtb_match qtb_match_signer(qtb_applicant_kind kind, const char *applicant_iin,
         return QTB_MATCH_NO_IDENTITY;
     }
     switch (kind) {
-    case QTB_APPLICANT_PERSON:
+    case QTB_APPLICANT_NATURAL_PERSON:
         if (!has_text(applicant_iin)) {
             return QTB_MATCH_UNKNOWN_APPLICANT;
         }
@@ -64,7 +63,7 @@ qtb_match qtb_match_signer(qtb_applicant_kind kind, const char *applicant_iin,
             return QTB_MATCH_ORG_CERTIFICATE;
         }
         return QTB_MATCH_OK;
-    case QTB_APPLICANT_IP:
+    case QTB_APPLICANT_ENTREPRENEUR:
         /* An ИП is identified by its owner's IIN; its certificate is the owner's. */
         if (!has_text(applicant_iin)) {
             return QTB_MATCH_UNKNOWN_APPLICANT;
@@ -73,7 +72,7 @@ qtb_match qtb_match_signer(qtb_applicant_kind kind, const char *applicant_iin,
             return QTB_MATCH_NO_IDENTITY;
         }
         return strcmp(signer->iin, applicant_iin) == 0 ? QTB_MATCH_OK : QTB_MATCH_IIN_MISMATCH;
-    case QTB_APPLICANT_LEGAL:
+    case QTB_APPLICANT_LEGAL_ENTITY:
         if (!has_text(applicant_bin)) {
             return QTB_MATCH_UNKNOWN_APPLICANT;
         }
@@ -88,7 +87,6 @@ qtb_match qtb_match_signer(qtb_applicant_kind kind, const char *applicant_iin,
             return QTB_MATCH_ROLE_NOT_ALLOWED;
         }
         return QTB_MATCH_OK;
-    case QTB_APPLICANT_UNKNOWN:
     default:
         return QTB_MATCH_UNKNOWN_APPLICANT;
     }
@@ -425,117 +423,63 @@ done:
     return rc;
 }
 
-/* ---- applicant.xml --------------------------------------------------------------------------
- * Minimal reading until the questionnaire module's parser is merged: the applicant kind (root
- * attribute kind/type or an element kind/type/applicantType) and the first iin, bin and name
- * elements anywhere. TODO(questionnaire): replace with the questionnaire module's parser. */
+/* ---- applicant.xml ----------------------------------------------------------------------- */
 
-static const xmlNode *find_element(const xmlNode *n, const char *const *names, int depth)
+/* Parse and validate applicant.xml (schemas/applicant.xsd) and record who must have signed:
+ * a natural person's own IIN, an ИП's IIN, or a legal entity's BIN. */
+static int read_applicant(qtb_applicant **out, qtb_submission_result *r,
+                          const qtb_sub_document *doc)
 {
-    for (; n != NULL && depth < (int)QTB_MAX_XML_DEPTH; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE) {
-            continue;
-        }
-        for (size_t i = 0; names[i] != NULL; i++) {
-            if (xmlStrcasecmp(n->name, (const xmlChar *)names[i]) == 0) {
-                return n;
-            }
-        }
-        const xmlNode *c = find_element(n->children, names, depth + 1);
-        if (c != NULL) {
-            return c;
-        }
+    *out = NULL;
+    qtb_applicant *a = NULL;
+    int rc = qtb_applicant_parse(&a, doc->data, doc->len, NULL);
+    if (rc == QTB_ENOMEM) {
+        return rc;
     }
-    return NULL;
+    if (rc < 0) {
+        return block(r, QTB_OUTCOME_REJECTED, "APPLICANT_INVALID", "applicant.xml: %s",
+                     qtb_error_last()->message);
+    }
+    r->applicant_kind = qtb_applicant_get_kind(a);
+    const char *org = qtb_applicant_org_idnum(a);
+    const char *user = qtb_applicant_user_iin(a);
+    const char *iin = r->applicant_kind == QTB_APPLICANT_ENTREPRENEUR ? org : user;
+    const char *bin = r->applicant_kind == QTB_APPLICANT_LEGAL_ENTITY ? org : NULL;
+    const char *app_id = qtb_applicant_application_id(a);
+    r->applicant_iin = iin != NULL ? qtb_strdup(iin) : NULL;
+    r->applicant_bin = bin != NULL ? qtb_strdup(bin) : NULL;
+    r->application_id = app_id != NULL ? qtb_strdup(app_id) : NULL;
+    if ((iin != NULL && r->applicant_iin == NULL) || (bin != NULL && r->applicant_bin == NULL) ||
+        (app_id != NULL && r->application_id == NULL)) {
+        qtb_applicant_free(a);
+        return QTB_FAIL(QTB_ENOMEM, "out of memory");
+    }
+    *out = a;
+    return 0;
 }
 
-static char *element_text(const xmlNode *root, const char *const *names)
+/* The questionnaire module's pre-checks become findings for the reviewer; they do not reject
+ * (returning an application for rework is the reviewer's decision). */
+static int precheck(qtb_submission_result *r, const qtb_applicant *a, int64_t at)
 {
-    const xmlNode *n = find_element(root, names, 0);
-    if (n == NULL) {
-        return NULL;
+    time_t t = (time_t)(at != 0 ? at : (int64_t)time(NULL));
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL) {
+        return QTB_FAIL(QTB_EGENERIC, "cannot convert the validation time");
     }
-    xmlChar *t = xmlNodeGetContent(n);
-    if (t == NULL) {
-        return NULL;
-    }
-    /* Trim surrounding whitespace. */
-    const char *s = (const char *)t;
-    while (*s == ' ' || *s == '\n' || *s == '\r' || *s == '\t') {
-        s++;
-    }
-    size_t len = strlen(s);
-    while (len > 0 &&
-           (s[len - 1] == ' ' || s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == '\t')) {
-        len--;
-    }
-    char *copy = qtb_strndup(s, len);
-    xmlFree(t);
-    return copy;
-}
-
-qtb_applicant_kind qtb_pipeline_kind_from_text(const char *t)
-{
-    static const struct {
-        const char *name;
-        qtb_applicant_kind kind;
-    } names[] = {
-        {"PERSON", QTB_APPLICANT_PERSON},      {"INDIVIDUAL", QTB_APPLICANT_PERSON},
-        {"FL", QTB_APPLICANT_PERSON},          {"IP", QTB_APPLICANT_IP},
-        {"SOLE_PROPRIETOR", QTB_APPLICANT_IP}, {"ENTREPRENEUR", QTB_APPLICANT_IP},
-        {"LEGAL", QTB_APPLICANT_LEGAL},        {"LEGAL_ENTITY", QTB_APPLICANT_LEGAL},
-        {"ORGANIZATION", QTB_APPLICANT_LEGAL}, {"UL", QTB_APPLICANT_LEGAL},
-    };
-    for (size_t i = 0; t != NULL && i < QTB_ARRAY_LEN(names); i++) {
-        if (strcasecmp(t, names[i].name) == 0) {
-            return names[i].kind;
-        }
-    }
-    return QTB_APPLICANT_UNKNOWN;
-}
-
-static int read_applicant(qtb_submission_result *r, const qtb_sub_document *doc)
-{
-    int len = 0;
-    QTB_TRY(qtb_size_to_int(&len, doc->len));
-    if (doc->len > QTB_MAX_APPLICANT_FILE) {
-        return block(r, QTB_OUTCOME_REJECTED, "APPLICANT_INVALID", "applicant.xml is over %u bytes",
-                     QTB_MAX_APPLICANT_FILE);
-    }
-    xmlDoc *x = xmlReadMemory((const char *)doc->data, len, "applicant.xml", NULL,
-                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (x == NULL) {
-        return block(r, QTB_OUTCOME_REJECTED, "APPLICANT_INVALID",
-                     "applicant.xml is not well-formed XML");
-    }
+    qtb_check_options o = QTB_CHECK_OPTIONS_INIT;
+    o.today_year = tm.tm_year + 1900;
+    o.today_month = tm.tm_mon + 1;
+    o.today_day = tm.tm_mday;
+    qtb_findings *f = NULL;
+    QTB_TRY(qtb_applicant_check(&f, a, &o));
     int rc = 0;
-    if (x->intSubset != NULL) {
-        rc = block(r, QTB_OUTCOME_REJECTED, "APPLICANT_INVALID", "applicant.xml has a DTD");
-        goto done;
+    for (size_t i = 0; rc == 0 && i < qtb_findings_count(f); i++) {
+        const qtb_finding *x = qtb_findings_get(f, i);
+        rc = finding(r, x->severity == QTB_FINDING_ERROR ? "ERROR" : "WARNING", x->code, "%s: %s",
+                     x->field != NULL ? x->field : "", x->message != NULL ? x->message : "");
     }
-    const xmlNode *root = xmlDocGetRootElement(x);
-    static const char *const kind_names[] = {"kind", "type", "applicantKind", "applicantType",
-                                             NULL};
-    static const char *const iin_names[] = {"iin", NULL};
-    static const char *const bin_names[] = {"bin", NULL};
-    static const char *const name_names[] = {"name", "fullName", "organizationName", NULL};
-    xmlChar *attr = xmlGetProp(root, (const xmlChar *)"kind");
-    if (attr == NULL) {
-        attr = xmlGetProp(root, (const xmlChar *)"type");
-    }
-    char *kind = attr != NULL ? qtb_strdup((const char *)attr) : element_text(root, kind_names);
-    xmlFree(attr);
-    r->applicant_kind = qtb_pipeline_kind_from_text(kind);
-    qtb_free(kind);
-    r->applicant_iin = element_text(root, iin_names);
-    r->applicant_bin = element_text(root, bin_names);
-    r->applicant_name = element_text(root, name_names);
-    if (r->applicant_kind == QTB_APPLICANT_UNKNOWN) {
-        rc = block(r, QTB_OUTCOME_REJECTED, "APPLICANT_INVALID",
-                   "applicant.xml does not say whether the applicant is PERSON, IP or LEGAL");
-    }
-done:
-    xmlFreeDoc(x);
+    qtb_findings_free(f);
     return rc;
 }
 
@@ -743,45 +687,38 @@ static int check_signers(qtb_submission_result *r, const qtb_sub_validation *v, 
                  qtb_match_message(first));
 }
 
-static int check_questionnaire(qtb_submission_result *r, const qtb_pipeline_ctx *ctx)
+static int check_questionnaire(qtb_submission_result *r, const qtb_pipeline_ctx *ctx,
+                               const qtb_applicant *a)
 {
     long cms = find_doc(r, "questionnaire.pdf.cms");
-    long app = find_doc(r, "applicant.xml");
     if (cms < 0) {
         return block(r, QTB_OUTCOME_REJECTED, "MISSING_QUESTIONNAIRE_SIGNATURE",
                      "questionnaire.pdf.cms is missing");
     }
-    long pdf = -1;
-    if (ctx->render != NULL) {
-        unsigned char *bytes = NULL;
-        size_t len = 0;
-        const qtb_sub_document *a = &r->documents[app];
-        if (ctx->render(&bytes, &len, a->data, a->len, ctx->render_payload) < 0) {
-            free(bytes);
-            return block(r, QTB_OUTCOME_ERROR, "QUESTIONNAIRE_RENDER_FAILED",
-                         "the questionnaire PDF could not be regenerated: %s",
-                         qtb_error_last()->message);
-        }
-        int rc = qtb_submission_result_add_document(r, "questionnaire.pdf", "QUESTIONNAIRE_PDF",
-                                                    bytes, len);
-        free(bytes);
-        QTB_TRY(rc);
-        pdf = (long)r->ndocuments - 1;
+    /* The signature must cover exactly the PDF regenerated from applicant.xml (rendering is
+     * reproducible byte for byte, see pdf/README.md), so it is the detached content. */
+    unsigned char *pdf = NULL;
+    size_t len = 0;
+    int rc = qtb_questionnaire_render(&pdf, &len, a, NULL);
+    if (rc == QTB_ENOMEM) {
+        return rc;
     }
-    /* TODO(questionnaire): with a generator the signature must cover exactly the regenerated
-     * bytes (detached: they are the content; attached: the encapsulated content must equal them,
-     * which needs the CMS module to compare or expose eContent). Without it nothing can be
-     * accepted: the signature is still checked and recorded, and the outcome is ERROR. */
+    if (rc < 0) {
+        return block(r, QTB_OUTCOME_ERROR, "QUESTIONNAIRE_RENDER_FAILED",
+                     "the questionnaire PDF could not be regenerated: %s",
+                     qtb_error_last()->message);
+    }
+    QTB_TRY(
+        qtb_submission_result_take_document(r, "questionnaire.pdf", "QUESTIONNAIRE_PDF", pdf, len));
+    long content = (long)r->ndocuments - 1;
+    /* TODO(cms): an attached CMS must encapsulate exactly these bytes; this relies on
+     * qtb_cms_verify comparing (or refusing) encapsulated content when detached content is also
+     * given. Check once the CMS module is merged. */
     qtb_sub_validation *v = NULL;
-    QTB_TRY(verify_doc(&v, r, ctx, cms, pdf, false));
+    QTB_TRY(verify_doc(&v, r, ctx, cms, content, false));
     QTB_TRY(check_verdict(r, v, "questionnaire.pdf.cms"));
     if (v->error == NULL && v->indication == QTB_TOTAL_PASSED) {
         QTB_TRY(check_signers(r, v, "questionnaire.pdf.cms"));
-    }
-    if (pdf < 0) {
-        QTB_TRY(block(r, QTB_OUTCOME_ERROR, "QUESTIONNAIRE_NOT_REGENERATED",
-                      "the questionnaire PDF generator is not available, so the signed content "
-                      "cannot be compared with applicant.xml"));
     }
     return 0;
 }
@@ -837,14 +774,19 @@ int qtb_pipeline_verify(qtb_submission_result *out, const qtb_pipeline_ctx *ctx)
     if (app < 0) {
         return block(out, QTB_OUTCOME_REJECTED, "MISSING_APPLICANT", "applicant.xml is missing");
     }
-    QTB_TRY(read_applicant(out, &out->documents[app]));
-    if (out->reason != NULL) {
-        return 0;
+    qtb_applicant *a = NULL;
+    QTB_TRY(read_applicant(&a, out, &out->documents[app]));
+    if (a == NULL) {
+        return 0; /* rejected: applicant.xml is not valid */
     }
-    QTB_TRY(check_questionnaire(out, ctx));
-    QTB_TRY(check_auth(out, ctx));
-    QTB_TRY(check_attachments(out, ctx));
-    return 0;
+    int rc = 0;
+    QTB_TRY_GOTO(precheck(out, a, ctx->at));
+    QTB_TRY_GOTO(check_questionnaire(out, ctx, a));
+    QTB_TRY_GOTO(check_auth(out, ctx));
+    QTB_TRY_GOTO(check_attachments(out, ctx));
+done:
+    qtb_applicant_free(a);
+    return rc;
 }
 
 int qtb_pipeline_check_submission(qtb_submission_result *out, const qtb_pipeline_ctx *ctx,

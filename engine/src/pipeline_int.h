@@ -20,8 +20,6 @@ int qtb_pipeline_run_verifier(qtb_sub_validation *v, bool xml, const unsigned ch
 
 /* True when `path` resolves (symlinks followed) to `root` or below it; false for a NULL root. */
 bool qtb_pipeline_inside(const char *root, const char *path);
-/* "PERSON", "IP", "LEGAL" and their synonyms (case-insensitive). */
-qtb_applicant_kind qtb_pipeline_kind_from_text(const char *t);
 
 /* Run qtb_cms_verify or qtb_xml_verify and fill `v` (zeroed by the caller) with the verdict,
  * signers and report; a verifier that fails to run is recorded in v->error, not returned. */

@@ -267,21 +267,6 @@ const char *qtb_outcome_name(qtb_outcome o)
     }
 }
 
-const char *qtb_applicant_kind_name(qtb_applicant_kind k)
-{
-    switch (k) {
-    case QTB_APPLICANT_PERSON:
-        return "PERSON";
-    case QTB_APPLICANT_IP:
-        return "IP";
-    case QTB_APPLICANT_LEGAL:
-        return "LEGAL";
-    case QTB_APPLICANT_UNKNOWN:
-    default:
-        return NULL;
-    }
-}
-
 /* ---- hashing ----------------------------------------------------------------------------- */
 
 int qtb_sha256_parts(unsigned char out[32], const void *const *parts, const size_t *lens, size_t n)

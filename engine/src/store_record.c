@@ -65,7 +65,7 @@ void qtb_submission_result_dispose(qtb_submission_result *r)
     qtb_free(r->key);
     qtb_free(r->applicant_iin);
     qtb_free(r->applicant_bin);
-    qtb_free(r->applicant_name);
+    qtb_free(r->application_id);
     qtb_free(r->reason);
     memset(r, 0, sizeof(*r));
 }
@@ -239,6 +239,18 @@ int qtb_store_set_status(qtb_store *s, int64_t id, const char *status, const cha
     return set_status(s, id, status, at);
 }
 
+static const char *kind_name(qtb_applicant_kind k)
+{
+    switch (k) {
+    case QTB_APPLICANT_ENTREPRENEUR:
+    case QTB_APPLICANT_LEGAL_ENTITY:
+    case QTB_APPLICANT_NATURAL_PERSON:
+        return qtb_applicant_kind_name(k);
+    default:
+        return NULL;
+    }
+}
+
 static int insert_submission(int64_t *id_out, qtb_store *s, const qtb_submission_result *r,
                              int64_t version, int64_t prev_id, const char *status, const char *at)
 {
@@ -247,16 +259,16 @@ static int insert_submission(int64_t *id_out, qtb_store *s, const qtb_submission
     QTB_TRY(qtb_store_prepare(
         s, &st,
         "INSERT INTO submissions (submission_key, version, content_hash, applicant_kind, "
-        "applicant_iin, applicant_bin, applicant_name, outcome, reason, status, previous_id, "
+        "applicant_iin, applicant_bin, application_id, outcome, reason, status, previous_id, "
         "received_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
         "?12)"));
     QTB_TRY_GOTO(qtb_store_bind_text(s, st, 1, r->key));
     QTB_TRY_GOTO(sqlite3_bind_int64(st, 2, version) == SQLITE_OK ? 0 : qtb_store_fail(s, "bind"));
     QTB_TRY_GOTO(qtb_store_bind_blob(s, st, 3, r->content_hash, 32));
-    QTB_TRY_GOTO(qtb_store_bind_text(s, st, 4, qtb_applicant_kind_name(r->applicant_kind)));
+    QTB_TRY_GOTO(qtb_store_bind_text(s, st, 4, kind_name(r->applicant_kind)));
     QTB_TRY_GOTO(qtb_store_bind_text(s, st, 5, r->applicant_iin));
     QTB_TRY_GOTO(qtb_store_bind_text(s, st, 6, r->applicant_bin));
-    QTB_TRY_GOTO(qtb_store_bind_text(s, st, 7, r->applicant_name));
+    QTB_TRY_GOTO(qtb_store_bind_text(s, st, 7, r->application_id));
     QTB_TRY_GOTO(qtb_store_bind_text(s, st, 8, qtb_outcome_name(r->outcome)));
     QTB_TRY_GOTO(qtb_store_bind_text(s, st, 9, r->reason));
     QTB_TRY_GOTO(qtb_store_bind_text(s, st, 10, status));

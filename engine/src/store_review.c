@@ -210,7 +210,7 @@ static int dump(char **out, json_t *v)
 
 #define SUBMISSION_COLUMNS                                                                         \
     "id, submission_key AS key, version, status, outcome, reason, applicant_kind, "                \
-    "applicant_iin, applicant_bin, applicant_name, content_hash, previous_id, received_at, "       \
+    "applicant_iin, applicant_bin, application_id, content_hash, previous_id, received_at, "       \
     "updated_at"
 
 int qtb_store_list_json(char **out, qtb_store *s, const char *status, bool all_versions)

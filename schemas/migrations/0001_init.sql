@@ -9,10 +9,12 @@ CREATE TABLE submissions (
     submission_key TEXT NOT NULL,          -- the inbox sub-folder name
     version INTEGER NOT NULL CHECK (version >= 1),
     content_hash BLOB NOT NULL CHECK (length(content_hash) = 32),
-    applicant_kind TEXT CHECK (applicant_kind IN ('PERSON', 'IP', 'LEGAL')),
-    applicant_iin TEXT,
-    applicant_bin TEXT,
-    applicant_name TEXT,
+    -- from applicant.xml (schemas/applicant.xsd); NULL when it could not be read
+    applicant_kind TEXT CHECK (applicant_kind IN ('natural-person', 'individual-entrepreneur',
+        'legal-entity')),
+    applicant_iin TEXT,                    -- the IIN the signer must have (person or ИП)
+    applicant_bin TEXT,                    -- a legal entity's BIN
+    application_id TEXT,
     outcome TEXT NOT NULL CHECK (outcome IN ('ACCEPTED', 'REJECTED', 'ERROR')),
     reason TEXT,                           -- why REJECTED / ERROR, one line
     -- review state: PENDING -> APPROVED | RETURNED; a newer version supersedes a PENDING one;

@@ -9,25 +9,28 @@
 
 sql() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print("\n".join("|".join(str(v) for v in r) for r in c.execute(sys.argv[2])))' "$1" "$2"; }
 
+APPLICANT=${QTB_SOURCE_DIR:?}/fixtures/applicants/np-ivanova-ru.xml
+
 make_inbox() { # make_inbox DIR N
     local dir=$1 n=$2 i
     mkdir -p "$dir"
     for i in $(seq -w 1 "$n"); do
         local s=$dir/sub-$i
         mkdir -p "$s/attachments"
-        printf '<applicant kind="PERSON"><iin>9001013%s</iin><name>Applicant %s</name></applicant>\n' "$i" "$i" >"$s/applicant.xml"
+        cp "$APPLICANT" "$s/applicant.xml"
         printf 'signature of %s' "$i" >"$s/questionnaire.pdf.cms"
         printf '%%PDF-1.4 id card %s' "$i" >"$s/attachments/id.pdf"
     done
 }
 
-# check DB N LABEL: exactly N distinct submissions, one row each, all complete, log intact.
+# check DB N LABEL: exactly N distinct submissions, one row each, all complete (3 files + the
+# regenerated questionnaire PDF, one validation, one audit entry), log intact.
 check() {
     local db=$1 n=$2 label=$3
     local got
     got=$(sql "$db" "SELECT count(*), count(DISTINCT submission_key) FROM submissions")
     if [ "$got" = "$n|$n" ]; then ok "$label: $n submissions, no duplicate"; else fail "$label: rows|keys = $got, want $n|$n"; fi
-    got=$(sql "$db" "SELECT count(*) FROM submissions s WHERE (SELECT count(*) FROM documents d WHERE d.submission_id = s.id) <> 3 OR (SELECT count(*) FROM validations v WHERE v.submission_id = s.id) <> 1 OR (SELECT count(*) FROM audit_log a WHERE a.submission_id = s.id AND a.action = 'RECORD') <> 1")
+    got=$(sql "$db" "SELECT count(*) FROM submissions s WHERE (SELECT count(*) FROM documents d WHERE d.submission_id = s.id) <> 4 OR (SELECT count(*) FROM validations v WHERE v.submission_id = s.id) <> 1 OR (SELECT count(*) FROM audit_log a WHERE a.submission_id = s.id AND a.action = 'RECORD') <> 1")
     if [ "$got" = 0 ]; then ok "$label: every submission complete"; else fail "$label: $got incomplete submissions"; fi
     got=$(sql "$db" "PRAGMA integrity_check")
     if [ "$got" = ok ]; then ok "$label: integrity_check ok"; else fail "$label: integrity_check: $got"; fi

@@ -41,7 +41,7 @@ json_eq "audit counts the runs" "$TMP/out" "d['entries']" "7"
 
 # A store filled by batch: the verdicts are reproducible, nothing changes.
 mkdir -p "$TMP/inbox/s1/attachments"
-printf '<applicant kind="IP"><iin>900101300123</iin></applicant>' >"$TMP/inbox/s1/applicant.xml"
+cp "${QTB_SOURCE_DIR:?}/fixtures/applicants/ie-seitkali-pki-kk.xml" "$TMP/inbox/s1/applicant.xml"
 printf 'junk' >"$TMP/inbox/s1/questionnaire.pdf.cms"
 printf '%%PDF-1.4' >"$TMP/inbox/s1/attachments/a.pdf"
 printf 'junk2' >"$TMP/inbox/s1/attachments/a.pdf.cms"

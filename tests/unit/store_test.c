@@ -62,9 +62,9 @@ static int make_result(qtb_submission_result *r, const char *key, unsigned char 
     qtb_submission_result_init(r);
     r->key = qtb_strdup(key);
     memset(r->content_hash, salt, 32);
-    r->applicant_kind = QTB_APPLICANT_PERSON;
+    r->applicant_kind = QTB_APPLICANT_NATURAL_PERSON;
     r->applicant_iin = qtb_strdup("900101300123");
-    r->applicant_name = qtb_strdup("Test Applicant");
+    r->application_id = qtb_strdup("APP-TEST-1");
     r->outcome = outcome;
     if (outcome != QTB_OUTCOME_ACCEPTED) {
         r->reason = qtb_strdup("SIGNER_IIN_MISMATCH: the signer's IIN is not the applicant's IIN");
@@ -603,14 +603,15 @@ static void test_match__person(void)
     const char *emp[] = {"EMPLOYEE"};
     qtb_signer_id employee = {"900101300123", "150340000109", emp, 1};
     qtb_signer_id nobody = {NULL, NULL, none, 0};
-    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_PERSON, "900101300123", NULL, &me) == QTB_MATCH_OK);
-    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_PERSON, "900101300123", NULL, &other) ==
+    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_NATURAL_PERSON, "900101300123", NULL, &me) ==
+              QTB_MATCH_OK);
+    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_NATURAL_PERSON, "900101300123", NULL, &other) ==
               QTB_MATCH_IIN_MISMATCH);
-    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_PERSON, "900101300123", NULL, &employee) ==
+    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_NATURAL_PERSON, "900101300123", NULL, &employee) ==
               QTB_MATCH_ORG_CERTIFICATE);
-    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_PERSON, "900101300123", NULL, &nobody) ==
+    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_NATURAL_PERSON, "900101300123", NULL, &nobody) ==
               QTB_MATCH_NO_IDENTITY);
-    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_PERSON, NULL, NULL, &me) ==
+    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_NATURAL_PERSON, NULL, NULL, &me) ==
               QTB_MATCH_UNKNOWN_APPLICANT);
     QTB_CHECK_STR(qtb_match_code(QTB_MATCH_IIN_MISMATCH), "SIGNER_IIN_MISMATCH");
     QTB_CHECK(qtb_match_code(QTB_MATCH_OK) == NULL);
@@ -621,10 +622,12 @@ static void test_match__ip(void)
     const char *none[] = {NULL};
     qtb_signer_id owner = {"900101300123", NULL, none, 0};
     qtb_signer_id other = {"900101300124", NULL, none, 0};
-    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_IP, "900101300123", NULL, &owner) == QTB_MATCH_OK);
-    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_IP, "900101300123", NULL, &other) ==
+    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_ENTREPRENEUR, "900101300123", NULL, &owner) ==
+              QTB_MATCH_OK);
+    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_ENTREPRENEUR, "900101300123", NULL, &other) ==
               QTB_MATCH_IIN_MISMATCH);
-    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_IP, "", NULL, &owner) == QTB_MATCH_UNKNOWN_APPLICANT);
+    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_ENTREPRENEUR, "", NULL, &owner) ==
+              QTB_MATCH_UNKNOWN_APPLICANT);
 }
 
 static void test_match__legal_entity(void)
@@ -637,19 +640,21 @@ static void test_match__legal_entity(void)
     qtb_signer_id clerk = {"800101300333", "150340000109", fin, 2};
     qtb_signer_id elsewhere = {"700101300111", "160440000110", ceo, 2};
     qtb_signer_id personal = {"700101300111", NULL, ceo, 2};
-    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_LEGAL, NULL, "150340000109", &boss) == QTB_MATCH_OK);
-    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_LEGAL, NULL, "150340000109", &signer) == QTB_MATCH_OK);
-    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_LEGAL, NULL, "150340000109", &clerk) ==
+    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_LEGAL_ENTITY, NULL, "150340000109", &boss) ==
+              QTB_MATCH_OK);
+    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_LEGAL_ENTITY, NULL, "150340000109", &signer) ==
+              QTB_MATCH_OK);
+    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_LEGAL_ENTITY, NULL, "150340000109", &clerk) ==
               QTB_MATCH_ROLE_NOT_ALLOWED);
-    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_LEGAL, NULL, "150340000109", &elsewhere) ==
+    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_LEGAL_ENTITY, NULL, "150340000109", &elsewhere) ==
               QTB_MATCH_BIN_MISMATCH);
-    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_LEGAL, NULL, "150340000109", &personal) ==
+    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_LEGAL_ENTITY, NULL, "150340000109", &personal) ==
               QTB_MATCH_NO_IDENTITY);
-    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_LEGAL, "700101300111", NULL, &boss) ==
+    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_LEGAL_ENTITY, "700101300111", NULL, &boss) ==
               QTB_MATCH_UNKNOWN_APPLICANT);
-    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_UNKNOWN, "1", "2", &boss) ==
+    QTB_CHECK(qtb_match_signer((qtb_applicant_kind)0, "1", "2", &boss) ==
               QTB_MATCH_UNKNOWN_APPLICANT);
-    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_LEGAL, NULL, "150340000109", NULL) ==
+    QTB_CHECK(qtb_match_signer(QTB_APPLICANT_LEGAL_ENTITY, NULL, "150340000109", NULL) ==
               QTB_MATCH_NO_IDENTITY);
 }
 
@@ -748,6 +753,30 @@ static void test_pipeline__symlinks_confined(void)
     qtb_submission_result_dispose(&r);
 }
 
+/* A demo applicant of fixtures/applicants (schema-valid), read whole. */
+static char *fixture_applicant(const char *name)
+{
+    const char *src = getenv("QTB_SOURCE_DIR");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/fixtures/applicants/%s", src ? src : ".", name);
+    unsigned char *data = NULL;
+    size_t len = 0;
+    if (qtb_file_read(&data, &len, path, 1u << 20) != 0) {
+        return NULL;
+    }
+    return (char *)data; /* NUL-terminated by qtb_file_read */
+}
+
+static bool has_finding(const qtb_submission_result *r, const char *code)
+{
+    for (size_t i = 0; i < r->nfindings; i++) {
+        if (strcmp(r->findings[i].code, code) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void test_pipeline__applicant_checks(void)
 {
     qtb_pipeline_ctx ctx = QTB_PIPELINE_CTX_INIT;
@@ -758,8 +787,10 @@ static void test_pipeline__applicant_checks(void)
     } cases[] = {
         {"noapp", NULL, "MISSING_APPLICANT"},
         {"badxml", "<applicant", "APPLICANT_INVALID"},
-        {"dtd", "<!DOCTYPE a [<!ENTITY e 'x'>]><applicant kind='PERSON'/>", "APPLICANT_INVALID"},
-        {"nokind", "<applicant><iin>900101300123</iin></applicant>", "APPLICANT_INVALID"},
+        {"dtd", "<!DOCTYPE a [<!ENTITY e 'x'>]><applicant kind='natural-person'/>",
+         "APPLICANT_INVALID"},
+        {"schema", "<applicant kind='natural-person'><iin>900101300123</iin></applicant>",
+         "APPLICANT_INVALID"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *dir = make_submission(cases[i].name, cases[i].xml);
@@ -768,21 +799,57 @@ static void test_pipeline__applicant_checks(void)
         QTB_OK_CALL(qtb_pipeline_check_submission(&r, &ctx, dir, cases[i].name));
         QTB_CHECK(r.outcome == QTB_OUTCOME_REJECTED);
         QTB_CHECK(r.reason != NULL && strncmp(r.reason, cases[i].code, strlen(cases[i].code)) == 0);
+        QTB_CHECK(r.nvalidations == 0);
         qtb_submission_result_dispose(&r);
     }
-    /* A readable applicant: kind and numbers are parsed; the questionnaire then decides. */
-    const char *dir =
-        make_submission("legal", "<applicant><type>legal_entity</type><bin> 150340000109 </bin>"
-                                 "<name>ТОО Қолтаңба</name></applicant>");
+}
+
+/* A schema-valid applicant: who must sign is recorded, the questionnaire is regenerated and used
+ * as the detached content, and the pre-checks become findings. */
+static void test_pipeline__applicant_and_questionnaire(void)
+{
+    char *legal = fixture_applicant("le-koltanba-test-pki-ru.xml");
+    char *bad_iin = fixture_applicant("np-bad-iin-kk.xml");
+    if (legal == NULL || bad_iin == NULL) {
+        qtb_free(legal);
+        qtb_free(bad_iin);
+        QTB_SKIP("fixtures/applicants not found (QTB_SOURCE_DIR)");
+    }
+    qtb_pipeline_ctx ctx = QTB_PIPELINE_CTX_INIT;
+    ctx.at = 1795305600; /* 2026-11-22 */
+    const char *dir = make_submission("legal", legal);
     qtb_submission_result r;
     qtb_submission_result_init(&r);
     QTB_OK_CALL(qtb_pipeline_check_submission(&r, &ctx, dir, "legal"));
-    QTB_CHECK(r.applicant_kind == QTB_APPLICANT_LEGAL);
-    QTB_CHECK_STR(r.applicant_bin, "150340000109");
-    QTB_CHECK_STR(r.applicant_name, "ТОО Қолтаңба");
-    QTB_CHECK(r.outcome != QTB_OUTCOME_ACCEPTED);
-    QTB_CHECK(r.nvalidations == 1);
+    QTB_CHECK(r.applicant_kind == QTB_APPLICANT_LEGAL_ENTITY);
+    QTB_CHECK_STR(r.applicant_bin, "040540000123");
+    QTB_CHECK(r.application_id != NULL);
+    QTB_CHECK(r.outcome != QTB_OUTCOME_ACCEPTED); /* "not a cms" cannot pass */
+    QTB_REQUIRE(r.nvalidations == 1);
+    long pdf = r.validations[0].content_document;
+    QTB_REQUIRE(pdf >= 0);
+    QTB_CHECK_STR(r.documents[pdf].kind, "QUESTIONNAIRE_PDF");
+    QTB_CHECK(r.documents[pdf].len > 5 && memcmp(r.documents[pdf].data, "%PDF-", 5) == 0);
+    QTB_CHECK(!has_finding(&r, "USER_IIN_CHECKSUM"));
+    /* Regeneration is reproducible: the same applicant gives the same PDF. */
+    qtb_submission_result again;
+    qtb_submission_result_init(&again);
+    QTB_OK_CALL(qtb_pipeline_check_submission(&again, &ctx, dir, "legal"));
+    QTB_REQUIRE(again.nvalidations == 1 && again.validations[0].content_document >= 0);
+    QTB_CHECK(memcmp(again.documents[again.validations[0].content_document].sha256,
+                     r.documents[pdf].sha256, 32) == 0);
+    qtb_submission_result_dispose(&again);
     qtb_submission_result_dispose(&r);
+
+    dir = make_submission("badiin", bad_iin);
+    qtb_submission_result_init(&r);
+    QTB_OK_CALL(qtb_pipeline_check_submission(&r, &ctx, dir, "badiin"));
+    QTB_CHECK(r.applicant_kind == QTB_APPLICANT_NATURAL_PERSON);
+    QTB_CHECK(has_finding(&r, "USER_IIN_CHECKSUM"));
+    QTB_CHECK(r.reason == NULL || strncmp(r.reason, "USER_IIN_CHECKSUM", 17) != 0);
+    qtb_submission_result_dispose(&r);
+    qtb_free(legal);
+    qtb_free(bad_iin);
 }
 
 /* Turns on when the CMS module is merged: an invalid questionnaire signature must be a recorded
@@ -797,18 +864,19 @@ static void test_pipeline__cms_verdict_is_rejection(void)
     if (rc == QTB_EUNSUPPORTED) {
         QTB_SKIP("qtb_cms_verify is still a stub (the cms branch is not merged)");
     }
-    const char *dir = make_submission("cmsjunk", "<applicant kind='PERSON'><iin>900101300123"
-                                                 "</iin></applicant>");
+    char *xml = fixture_applicant("np-ivanova-ru.xml");
+    if (xml == NULL) {
+        QTB_SKIP("fixtures/applicants not found (QTB_SOURCE_DIR)");
+    }
+    const char *dir = make_submission("cmsjunk", xml);
+    qtb_free(xml);
     qtb_pipeline_ctx ctx = QTB_PIPELINE_CTX_INIT;
     qtb_submission_result r;
     qtb_submission_result_init(&r);
     QTB_OK_CALL(qtb_pipeline_check_submission(&r, &ctx, dir, "cmsjunk"));
     QTB_CHECK(r.outcome != QTB_OUTCOME_ACCEPTED);
-    bool invalid = false;
-    for (size_t i = 0; i < r.nfindings; i++) {
-        invalid = invalid || strcmp(r.findings[i].code, "SIGNATURE_INVALID") == 0;
-    }
-    QTB_CHECK(invalid);
+    QTB_CHECK(has_finding(&r, "SIGNATURE_INVALID"));
+    QTB_CHECK(r.outcome == QTB_OUTCOME_REJECTED);
     qtb_submission_result_dispose(&r);
 }
 
@@ -901,6 +969,7 @@ int main(int argc, char **argv)
     QTB_RUN(test_pipeline__content_hash);
     QTB_RUN(test_pipeline__symlinks_confined);
     QTB_RUN(test_pipeline__applicant_checks);
+    QTB_RUN(test_pipeline__applicant_and_questionnaire);
     QTB_RUN(test_pipeline__cms_verdict_is_rejection);
     int rc = qtb_test_done();
     cleanup();

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include <qtb/common.h>
+#include <qtb/questionnaire.h>
 #include <qtb/store.h>
 #include <qtb/trust.h>
 
@@ -52,28 +53,20 @@ QTB_API const char *qtb_match_message(qtb_match m);
 
 /* ---- one submission ---------------------------------------------------------------------- */
 
-/** Regenerate the questionnaire PDF from applicant.xml; output freed by the caller with free(). */
-typedef int (*qtb_render_fn)(unsigned char **pdf, size_t *pdf_len, const unsigned char *xml,
-                             size_t xml_len, void *payload);
-
 #define QTB_PIPELINE_CTX_VERSION 1
 
 typedef struct qtb_pipeline_ctx {
     unsigned version;       /**< QTB_PIPELINE_CTX_VERSION */
     const qtb_trust *trust; /**< anchors and CRLs (shared, read-only); NULL: nothing trusted */
     int64_t at;             /**< validation time; 0 means now */
-    unsigned verify_flags;  /**< QTB_VERIFY_* */
-    /** The questionnaire generator. NULL until the questionnaire module provides one: the
-     *  questionnaire CMS is then verified without detached content and a finding says so. */
-    qtb_render_fn render;
-    void *render_payload;
+    unsigned verify_flags;  /**< QTB_VERIFY_*; the time also sets "today" for the pre-checks */
     const char *inbox_root; /**< symlinks resolving outside this folder are skipped; may be NULL
                                  (then every symlink is skipped) */
 } qtb_pipeline_ctx;
 
 #define QTB_PIPELINE_CTX_INIT                                                                      \
     {                                                                                              \
-        QTB_PIPELINE_CTX_VERSION, NULL, 0, 0, NULL, NULL, NULL                                     \
+        QTB_PIPELINE_CTX_VERSION, NULL, 0, 0, NULL                                                 \
     }
 
 /**
@@ -122,7 +115,7 @@ typedef void (*qtb_batch_cb)(void *payload, const qtb_batch_event *ev);
 typedef struct qtb_batch_options {
     unsigned version;          /**< QTB_BATCH_OPTIONS_VERSION */
     unsigned jobs;             /**< worker threads; 0: one per online CPU */
-    qtb_pipeline_ctx pipeline; /**< trust, time, generator (inbox_root is set by the runner) */
+    qtb_pipeline_ctx pipeline; /**< trust and time (inbox_root is set by the runner) */
     unsigned record_flags;     /**< QTB_RECORD_* */
     size_t commit_every;       /**< submissions per transaction; 0: 256 */
     unsigned commit_ms;        /**< commit at least this often; 0: 1000 */

@@ -18,7 +18,8 @@
 #include <stdbool.h>
 
 #include <qtb/common.h>
-#include <qtb/report.h> /* qtb_string_free */
+#include <qtb/questionnaire.h> /* qtb_applicant_kind */
+#include <qtb/report.h>        /* qtb_string_free */
 
 QTB_BEGIN_DECLS
 
@@ -57,16 +58,6 @@ typedef enum qtb_outcome {
 
 /** "ACCEPTED", "REJECTED" or "ERROR". */
 QTB_API const char *qtb_outcome_name(qtb_outcome o);
-
-typedef enum qtb_applicant_kind {
-    QTB_APPLICANT_UNKNOWN = 0,
-    QTB_APPLICANT_PERSON = 1, /**< an individual: signs with their own IIN */
-    QTB_APPLICANT_IP = 2,     /**< an ИП (sole proprietor): the signer's IIN is the ИП's IIN */
-    QTB_APPLICANT_LEGAL = 3,  /**< a legal entity: the signer has its BIN and a signing role */
-} qtb_applicant_kind;
-
-/** "PERSON", "IP", "LEGAL", or NULL for QTB_APPLICANT_UNKNOWN. */
-QTB_API const char *qtb_applicant_kind_name(qtb_applicant_kind k);
 
 /* Every pointer below is owned by the qtb_submission_result and freed by
  * qtb_submission_result_dispose (allocate with the library's allocator: results are built by
@@ -119,10 +110,12 @@ typedef struct qtb_sub_finding {
 } qtb_sub_finding;
 
 typedef struct qtb_submission_result {
-    char *key;                      /**< the submission's name (its inbox folder) */
-    unsigned char content_hash[32]; /**< see qtb_pipeline_content_hash */
-    qtb_applicant_kind applicant_kind;
-    char *applicant_iin, *applicant_bin, *applicant_name;
+    char *key;                         /**< the submission's name (its inbox folder) */
+    unsigned char content_hash[32];    /**< see qtb_pipeline_content_hash */
+    qtb_applicant_kind applicant_kind; /**< 0 while unknown (applicant.xml missing or invalid) */
+    char *applicant_iin;  /**< the IIN the signer must have: the person's or the ИП's */
+    char *applicant_bin;  /**< a legal entity's BIN */
+    char *application_id; /**< the questionnaire's application ID */
     qtb_outcome outcome;
     char *reason; /**< one line for REJECTED / ERROR */
     qtb_sub_document *documents;
