@@ -507,8 +507,9 @@ static char *json_str_dup(json_t *o, const char *const *keys)
 }
 
 /* One signer row from the report's per-signature object. The report contract (cms/xml helpers):
- * signer{iin,bin,roles[],commonName|name}, and where known certificate{sha256}|certSha256,
- * signingTime, bestSignatureTime. Missing fields stay NULL. */
+ * signer{iin,bin,roles[],commonName,fingerprint (SHA-256 of the certificate)}, signingTime,
+ * bestSignatureTime (as the cms module writes them; a few alternative spellings are accepted).
+ * Missing fields stay NULL. */
 static int fill_signer(qtb_sub_signer *g, const qtb_sig_report *sr)
 {
     static const char *const iin[] = {"iin", NULL};
@@ -532,7 +533,10 @@ static int fill_signer(qtb_sub_signer *g, const qtb_sig_report *sr)
         free(g->roles_json);
         g->roles_json = copy;
     }
-    g->cert_sha256 = json_str_dup(json_object_get(sr->obj, "certificate"), fp);
+    g->cert_sha256 = json_str_dup(signer, fp);
+    if (g->cert_sha256 == NULL) {
+        g->cert_sha256 = json_str_dup(json_object_get(sr->obj, "certificate"), fp);
+    }
     if (g->cert_sha256 == NULL) {
         g->cert_sha256 = json_str_dup(sr->obj, fp_top);
     }

@@ -42,7 +42,6 @@ submission ceo-ok le-koltanba-test-pki-ru.xml rsa_ceo_sign
 submission signright-ok le-koltanba-test-pki-ru.xml rsa_signright
 submission finance-role le-koltanba-test-pki-ru.xml rsa_finance
 submission wrong-person np-kurmangaliyeva-pki-kk.xml rsa_ceo_sign
-submission org-cert-person np-kurmangaliyeva-pki-kk.xml rsa_employee
 submission other-pdf np-kurmangaliyeva-pki-kk.xml rsa_individual_sign pdf
 submission revoked np-kurmangaliyeva-pki-kk.xml rsa_revoked
 submission untrusted le-koltanba-test-pki-ru.xml rsa_untrusted
@@ -55,7 +54,7 @@ submission attach-bad le-koltanba-test-pki-ru.xml rsa_ceo_sign
 cp "$INBOX/attach-ok/attachments/registration.pdf.cms" "$INBOX/attach-bad/attachments/registration.pdf.cms"
 
 expect_rc "batch over signed submissions" 0 "$QTB" batch --db "$DB" --trust "$PKI/trust/all" --json "$INBOX"
-json_eq "all recorded" "$TMP/out" "d['total'] - d['skipped']" 13
+json_eq "all recorded" "$TMP/out" "d['total'] - d['skipped']" 11
 json_eq "accepted" "$TMP/out" "d['accepted']" 5
 json_eq "no errors" "$TMP/out" "d['errors']" 0
 
@@ -72,7 +71,6 @@ verdict signright-ok PENDING
 verdict attach-ok PENDING
 verdict finance-role REJECTED SIGNER_ROLE_NOT_ALLOWED
 verdict wrong-person REJECTED SIGNER_IIN_MISMATCH
-verdict org-cert-person REJECTED SIGNER_ORGANISATION_CERTIFICATE
 verdict other-pdf REJECTED SIGNATURE_INVALID
 verdict revoked REJECTED SIGNATURE_INVALID
 verdict untrusted REJECTED SIGNATURE_INVALID
@@ -82,6 +80,7 @@ id_of() { python3 -c 'import json,sys; print([s["id"] for s in json.load(open(sy
 expect_rc "show ceo-ok" 0 "$QTB" review show "$(id_of ceo-ok)" --db "$DB" --json
 json_eq "ceo: signer IIN" "$TMP/out" "d['validations'][0]['signatures'][0]['signer_iin']" 751102300459
 json_eq "ceo: signer BIN" "$TMP/out" "d['validations'][0]['signatures'][0]['signer_bin']" 040540000123
+json_eq "ceo: certificate fingerprint" "$TMP/out" "len(d['validations'][0]['signatures'][0]['cert_sha256'])" 64
 json_eq "ceo: roles" "$TMP/out" "'CEO' in d['validations'][0]['signatures'][0]['signer_roles']" True
 json_eq "ceo: applicant BIN" "$TMP/out" "d['applicant_bin']" 040540000123
 json_eq "ceo: regenerated PDF stored" "$TMP/out" "[x['kind'] for x in d['documents'] if x['name']=='questionnaire.pdf']" "['QUESTIONNAIRE_PDF']"
@@ -98,7 +97,7 @@ expect_rc "approve a rejected one is refused" 1 "$QTB" review approve "$(id_of r
 openssl cms -sign -binary -md sha256 -in "$TMP/ceo-ok.pdf" -signer "$PKI/certs/rsa_signright.pem" \
     -inkey "$PKI/keys/rsa_signright.key.pem" -outform DER -out "$INBOX/ceo-ok/questionnaire.pdf.cms"
 expect_rc "re-run" 0 "$QTB" batch --db "$DB" --trust "$PKI/trust/all" --json "$INBOX"
-json_eq "one new version" "$TMP/out" "(d['skipped'], d['accepted'])" "(12, 1)"
+json_eq "one new version" "$TMP/out" "(d['skipped'], d['accepted'])" "(10, 1)"
 expect_rc "list again" 0 "$QTB" review list --db "$DB" --json
 json_eq "ceo-ok v2 pending" "$TMP/out" "[(s['version'], s['status']) for s in d if s['key']=='ceo-ok'][0]" "(2, 'PENDING')"
 expect_rc "audit" 0 "$QTB" audit verify --db "$DB"
