@@ -242,8 +242,17 @@ int cmd_batch(int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
+    qtb_sub_evidence *crls = NULL;
+    size_t ncrls = 0;
+    if (trust != NULL && cli_trust_crls(CMD, &crls, &ncrls, trust_dirs, ntrust) != 0) {
+        cli_trust_release(trust);
+        return CLI_ERROR;
+    }
+    opts.evidence = crls;
+    opts.nevidence = ncrls;
     qtb_store *store = NULL;
     if (qtb_store_open(&store, db) != 0) {
+        cli_evidence_free(crls, ncrls);
         cli_trust_release(trust);
         return cli_lib_error(CMD, db);
     }
@@ -261,6 +270,7 @@ int cmd_batch(int argc, char **argv)
     json_decref(p.rejected);
     json_decref(p.errors);
     qtb_store_close(store);
+    cli_evidence_free(crls, ncrls);
     cli_trust_release(trust);
     return rc;
 }

@@ -313,6 +313,7 @@ static int version_of(qtb_store *s, int64_t id, int64_t *out)
 
 typedef struct writer {
     qtb_store *s;
+    int64_t *evidence_ids; /* opts->evidence, stored once */
     const qtb_batch_options *o;
     qtb_batch_summary *sum;
     pending p;
@@ -358,6 +359,9 @@ static int writer_take(writer *w, batch_item *it)
         emit(w->o, w->sum, it, 0, 0);
         drop_item(it);
         return 0;
+    }
+    if (rc == 0) {
+        rc = qtb_store_link_evidence(w->s, id, w->evidence_ids, w->o->nevidence);
     }
     if (rc == 0) {
         rc = version_of(w->s, id, &version);
@@ -414,6 +418,31 @@ static int write_all(writer *w, batch_shared *sh)
     return writer_commit(w);
 }
 
+/* The run's shared evidence, stored before any submission (its own small transaction). */
+static int store_evidence(int64_t **ids_out, qtb_store *s, const qtb_batch_options *o)
+{
+    *ids_out = NULL;
+    if (o->nevidence == 0) {
+        return 0;
+    }
+    int64_t *ids = qtb_calloc(o->nevidence, sizeof(*ids));
+    if (ids == NULL) {
+        return QTB_FAIL(QTB_ENOMEM, "out of memory");
+    }
+    int rc = qtb_store_begin(s);
+    for (size_t i = 0; rc == 0 && i < o->nevidence; i++) {
+        rc = qtb_store_put_evidence(&ids[i], s, &o->evidence[i]);
+    }
+    rc = rc == 0 ? qtb_store_commit(s) : rc;
+    if (rc < 0) {
+        qtb_store_rollback(s);
+        qtb_free(ids);
+        return rc;
+    }
+    *ids_out = ids;
+    return 0;
+}
+
 static unsigned job_count(const qtb_batch_options *o)
 {
     unsigned jobs = o->jobs;
@@ -429,7 +458,7 @@ static int run(qtb_batch_summary *out, qtb_store *s, batch_shared *sh, unsigned 
     int rc = 0;
     pthread_t threads[BATCH_MAX_JOBS];
     unsigned started = 0;
-    writer w = {s, sh->opts, out, {NULL, NULL, NULL, 0}, 0, 0, 0, false};
+    writer w = {s, NULL, sh->opts, out, {NULL, NULL, NULL, 0}, 0, 0, 0, false};
     w.commit_every =
         sh->opts->commit_every != 0 ? sh->opts->commit_every : BATCH_DEFAULT_COMMIT_EVERY;
     w.commit_s =
@@ -437,6 +466,7 @@ static int run(qtb_batch_summary *out, qtb_store *s, batch_shared *sh, unsigned 
     w.p.items = qtb_calloc(w.commit_every, sizeof(*w.p.items));
     w.p.ids = qtb_calloc(w.commit_every, sizeof(*w.p.ids));
     w.p.versions = qtb_calloc(w.commit_every, sizeof(*w.p.versions));
+    QTB_TRY_GOTO(store_evidence(&w.evidence_ids, s, sh->opts));
     sh->qcap = (size_t)jobs * 2 + 8;
     sh->queue = qtb_calloc(sh->qcap, sizeof(*sh->queue));
     if (w.p.items == NULL || w.p.ids == NULL || w.p.versions == NULL || sh->queue == NULL) {
@@ -465,6 +495,7 @@ static int run(qtb_batch_summary *out, qtb_store *s, batch_shared *sh, unsigned 
         pthread_join(threads[i], NULL);
     }
 done:
+    qtb_free(w.evidence_ids);
     qtb_free(w.p.items);
     qtb_free(w.p.ids);
     qtb_free(w.p.versions);

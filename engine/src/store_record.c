@@ -355,46 +355,90 @@ done:
     return rc;
 }
 
+int qtb_store_put_evidence(int64_t *id_out, qtb_store *s, const qtb_sub_evidence *e)
+{
+    QTB_ASSERT_ARG(id_out != NULL && s != NULL && e != NULL && e->kind != NULL);
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    unsigned char digest[32];
+    const void *parts[] = {e->der != NULL ? (const void *)e->der : ""};
+    const size_t lens[] = {e->len};
+    QTB_TRY(qtb_sha256_parts(digest, parts, lens, 1));
+    /* A no-op update makes RETURNING give the id of an existing row too. */
+    QTB_TRY(qtb_store_prepare(s, &st,
+                              "INSERT INTO evidence (kind, sha256, der) VALUES (?1, ?2, ?3) "
+                              "ON CONFLICT (sha256) DO UPDATE SET kind = kind RETURNING id"));
+    QTB_TRY_GOTO(qtb_store_bind_text(s, st, 1, e->kind));
+    QTB_TRY_GOTO(qtb_store_bind_blob(s, st, 2, digest, 32));
+    QTB_TRY_GOTO(qtb_store_bind_blob(s, st, 3, e->der, e->len));
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = qtb_store_fail(s, "storing evidence");
+        goto done;
+    }
+    *id_out = sqlite3_column_int64(st, 0);
+    (void)sqlite3_step(st);
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int link_one(qtb_store *s, sqlite3_stmt **link, int64_t val_id, int64_t ev_id)
+{
+    if (*link == NULL) {
+        QTB_TRY(qtb_store_prepare(s, link,
+                                  "INSERT OR IGNORE INTO validation_evidence (validation_id, "
+                                  "evidence_id) VALUES (?1, ?2)"));
+    }
+    sqlite3_reset(*link);
+    if (sqlite3_bind_int64(*link, 1, val_id) != SQLITE_OK ||
+        sqlite3_bind_int64(*link, 2, ev_id) != SQLITE_OK) {
+        return qtb_store_fail(s, "bind");
+    }
+    return qtb_store_step_done(s, *link, "linking evidence");
+}
+
 static int insert_evidence(qtb_store *s, int64_t val_id, const qtb_sub_validation *v)
 {
-    sqlite3_stmt *ins = NULL;
     sqlite3_stmt *link = NULL;
     int rc = 0;
-    if (v->nevidence == 0) {
-        return 0;
-    }
-    QTB_TRY_GOTO(qtb_store_prepare(s, &ins,
-                                   "INSERT INTO evidence (kind, sha256, der) VALUES (?1, ?2, ?3) "
-                                   "ON CONFLICT (sha256) DO UPDATE SET kind = kind RETURNING id"));
-    QTB_TRY_GOTO(qtb_store_prepare(s, &link,
-                                   "INSERT OR IGNORE INTO validation_evidence (validation_id, "
-                                   "evidence_id) VALUES (?1, ?2)"));
     for (size_t i = 0; i < v->nevidence; i++) {
-        const qtb_sub_evidence *e = &v->evidence[i];
-        unsigned char digest[32];
-        const void *parts[] = {e->der};
-        const size_t lens[] = {e->len};
-        QTB_TRY_GOTO(qtb_sha256_parts(digest, parts, lens, 1));
-        sqlite3_reset(ins);
-        QTB_TRY_GOTO(qtb_store_bind_text(s, ins, 1, e->kind));
-        QTB_TRY_GOTO(qtb_store_bind_blob(s, ins, 2, digest, 32));
-        QTB_TRY_GOTO(qtb_store_bind_blob(s, ins, 3, e->der, e->len));
-        if (sqlite3_step(ins) != SQLITE_ROW) {
-            rc = qtb_store_fail(s, "inserting evidence");
-            goto done;
-        }
-        int64_t ev_id = sqlite3_column_int64(ins, 0);
-        (void)sqlite3_step(ins);
-        sqlite3_reset(link);
-        if (sqlite3_bind_int64(link, 1, val_id) != SQLITE_OK ||
-            sqlite3_bind_int64(link, 2, ev_id) != SQLITE_OK) {
-            rc = qtb_store_fail(s, "bind");
-            goto done;
-        }
-        QTB_TRY_GOTO(qtb_store_step_done(s, link, "linking evidence"));
+        int64_t ev_id = 0;
+        QTB_TRY_GOTO(qtb_store_put_evidence(&ev_id, s, &v->evidence[i]));
+        QTB_TRY_GOTO(link_one(s, &link, val_id, ev_id));
     }
 done:
-    sqlite3_finalize(ins);
+    sqlite3_finalize(link);
+    return rc;
+}
+
+int qtb_store_link_evidence(qtb_store *s, int64_t submission_id, const int64_t *ids, size_t n)
+{
+    QTB_ASSERT_ARG(s != NULL && (ids != NULL || n == 0));
+    if (n == 0) {
+        return 0;
+    }
+    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *link = NULL;
+    int rc = 0;
+    QTB_TRY(qtb_store_prepare(
+        s, &st, "SELECT id FROM validations WHERE submission_id = ?1 AND run_id IS NULL"));
+    sqlite3_bind_int64(st, 1, submission_id);
+    for (;;) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_DONE) {
+            break;
+        }
+        if (step != SQLITE_ROW) {
+            rc = qtb_store_fail(s, "listing validations");
+            goto done;
+        }
+        int64_t val_id = sqlite3_column_int64(st, 0);
+        for (size_t i = 0; i < n; i++) {
+            QTB_TRY_GOTO(link_one(s, &link, val_id, ids[i]));
+        }
+    }
+done:
+    sqlite3_finalize(st);
     sqlite3_finalize(link);
     return rc;
 }

@@ -57,6 +57,9 @@ expect_rc "batch over signed submissions" 0 "$QTB" batch --db "$DB" --trust "$PK
 json_eq "all recorded" "$TMP/out" "d['total'] - d['skipped']" 11
 json_eq "accepted" "$TMP/out" "d['accepted']" 5
 json_eq "no errors" "$TMP/out" "d['errors']" 0
+ncrl=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM evidence WHERE kind = \x27CRL\x27").fetchone()[0])' "$DB")
+want=$(ls "$PKI/trust/all"/*.crl | wc -l)
+if [ "$ncrl" = "$want" ]; then ok "the trust folder's CRLs stored as evidence"; else fail "CRL evidence: $ncrl, want $want"; fi
 
 expect_rc "list" 0 "$QTB" review list --db "$DB" --json
 cp "$TMP/out" "$TMP/list.json"

@@ -880,6 +880,53 @@ static void test_pipeline__cms_verdict_is_rejection(void)
     qtb_submission_result_dispose(&r);
 }
 
+/* The batch runner through the library: evidence stored once and linked to every validation;
+ * a re-run skips everything. */
+static void test_batch__run_with_evidence(void)
+{
+    char *xml = fixture_applicant("np-ivanova-ru.xml");
+    if (xml == NULL) {
+        QTB_SKIP("fixtures/applicants not found (QTB_SOURCE_DIR)");
+    }
+    char inbox[512];
+    make_tmpdir();
+    snprintf(inbox, sizeof(inbox), "%s/inbox", tmpdir);
+    QTB_REQUIRE(mkdir(inbox, 0700) == 0 || errno == EEXIST);
+    for (int i = 0; i < 3; i++) {
+        char dir[600];
+        snprintf(dir, sizeof(dir), "%s/s%d", inbox, i);
+        QTB_REQUIRE(mkdir(dir, 0700) == 0 || errno == EEXIST);
+        QTB_REQUIRE(write_file(dir, "applicant.xml", xml) == 0);
+        QTB_REQUIRE(write_file(dir, "questionnaire.pdf.cms", i == 0 ? "a" : "b") == 0);
+    }
+    qtb_free(xml);
+    qtb_store *s = NULL;
+    QTB_OK_CALL(qtb_store_open(&s, db_path("batch")));
+    unsigned char crl[] = {0x30, 0x02, 0x05, 0x00};
+    qtb_sub_evidence ev = {"CRL", crl, sizeof(crl)};
+    qtb_batch_options o = QTB_BATCH_OPTIONS_INIT;
+    o.jobs = 2;
+    o.commit_every = 2;
+    o.evidence = &ev;
+    o.nevidence = 1;
+    qtb_batch_summary sum;
+    QTB_OK_CALL(qtb_batch_run(&sum, s, inbox, &o));
+    QTB_CHECK(sum.total == 3 && sum.skipped == 0);
+    QTB_CHECK(sum.accepted + sum.rejected + sum.errors == 3);
+    QTB_CHECK(sum.accepted == 0); /* "a" and "b" are not signatures */
+    QTB_CHECK(sum.commits == 2);
+    QTB_CHECK(count_rows(s, "SELECT count(*) FROM evidence WHERE kind = 'CRL'") == 1);
+    QTB_CHECK(count_rows(s, "SELECT count(*) FROM validation_evidence") == 3);
+    QTB_OK_CALL(qtb_batch_run(&sum, s, inbox, &o));
+    QTB_CHECK(sum.total == 3 && sum.skipped == 3);
+    QTB_CHECK(count_rows(s, "SELECT count(*) FROM evidence") == 1);
+    QTB_CHECK(count_rows(s, "SELECT count(*) FROM submissions") == 3);
+    char missing[600];
+    snprintf(missing, sizeof(missing), "%s/none", tmpdir);
+    QTB_CHECK(qtb_batch_run(&sum, s, missing, &o) == QTB_EIO);
+    qtb_store_close(s);
+}
+
 /* ---- seeding for the e2e review test --------------------------------------------------------- */
 
 static int seed(const char *path)
@@ -971,6 +1018,7 @@ int main(int argc, char **argv)
     QTB_RUN(test_pipeline__applicant_checks);
     QTB_RUN(test_pipeline__applicant_and_questionnaire);
     QTB_RUN(test_pipeline__cms_verdict_is_rejection);
+    QTB_RUN(test_batch__run_with_evidence);
     int rc = qtb_test_done();
     cleanup();
     return rc;

@@ -126,11 +126,16 @@ typedef struct qtb_batch_options {
      *  its commit). 0: off. */
     unsigned crash_after_commits;
     unsigned crash_mid_transaction;
+    /** Evidence the verification relied on beyond what the signatures carry (e.g. the CRLs of
+     *  the trust folders): stored once (by hash) and linked to every validation of the run, so
+     *  a validation can be replayed later. Borrowed. */
+    const qtb_sub_evidence *evidence;
+    size_t nevidence;
 } qtb_batch_options;
 
 #define QTB_BATCH_OPTIONS_INIT                                                                     \
     {                                                                                              \
-        QTB_BATCH_OPTIONS_VERSION, 0, QTB_PIPELINE_CTX_INIT, 0, 0, 0, NULL, NULL, 0, 0             \
+        QTB_BATCH_OPTIONS_VERSION, 0, QTB_PIPELINE_CTX_INIT, 0, 0, 0, NULL, NULL, 0, 0, NULL, 0    \
     }
 
 typedef struct qtb_batch_summary {

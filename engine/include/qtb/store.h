@@ -159,6 +159,17 @@ QTB_API int qtb_submission_result_add_finding(qtb_submission_result *r, const ch
 QTB_API int qtb_store_record(qtb_store *s, int64_t *id_out, const qtb_submission_result *r,
                              const char *actor, unsigned flags) QTB_MUST_USE;
 
+/**
+ * Store one piece of evidence (once per SHA-256 of its bytes). @param id_out its row id.
+ * @return 0, QTB_ESTORE (also for an unknown kind), QTB_ENOMEM.
+ */
+QTB_API int qtb_store_put_evidence(int64_t *id_out, qtb_store *s,
+                                   const qtb_sub_evidence *e) QTB_MUST_USE;
+
+/** Link stored evidence rows to every intake validation of a submission. @return 0, ESTORE. */
+QTB_API int qtb_store_link_evidence(qtb_store *s, int64_t submission_id, const int64_t *ids,
+                                    size_t n) QTB_MUST_USE;
+
 /** 1 when the key with this content hash is recorded (ignoring ERROR outcomes with
  *  QTB_RECORD_RETRY_ERRORS), 0 when not, or a QTB_E* code. */
 QTB_API int qtb_store_has_content(qtb_store *s, const char *key, const unsigned char hash[32],
