@@ -190,6 +190,16 @@ static void test_store__open_bad_path(void)
     qtb_store *s = NULL;
     QTB_CHECK(qtb_store_open(&s, "/nonexistent-dir/qtb/x.db") == QTB_ESTORE);
     QTB_CHECK(s == NULL);
+    /* A file that is not a database. */
+    const char *path = db_path("garbage");
+    FILE *f = fopen(path, "wb");
+    QTB_REQUIRE(f != NULL);
+    for (int i = 0; i < 256; i++) {
+        fputs("not a database ", f);
+    }
+    fclose(f);
+    QTB_CHECK(qtb_store_open(&s, path) == QTB_ESTORE);
+    QTB_CHECK(s == NULL);
 }
 
 /* ---- recording --------------------------------------------------------------------------- */
