@@ -14,6 +14,9 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/cms.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include <qtb/batch.h>
@@ -691,6 +694,48 @@ static int check_signers(qtb_submission_result *r, const qtb_sub_validation *v, 
                  qtb_match_message(first));
 }
 
+typedef enum cms_shape {
+    SHAPE_DETACHED = 0,       /* no eContent (or unparseable: the verifier will say why) */
+    SHAPE_ATTACHED_SAME = 1,  /* eContent present and equal to the regenerated PDF */
+    SHAPE_ATTACHED_OTHER = 2, /* eContent present and different */
+} cms_shape;
+
+/* RFC 5652 §5.2: an attached SignedData carries eContent. The questionnaire may come either way;
+ * attached, its content must be exactly the regenerated PDF. */
+static int cms_shape_of(cms_shape *out, const qtb_sub_document *sig, const qtb_sub_document *pdf)
+{
+    *out = SHAPE_DETACHED;
+    const unsigned char *der = NULL;
+    size_t der_len = 0;
+    bool owned = false;
+    qtb_input_form form;
+    char label[64];
+    if (qtb_decode_binary_input(&der, &der_len, &owned, &form, label, sizeof(label), sig->data,
+                                sig->len) < 0) {
+        qtb_error_clear();
+        return 0;
+    }
+    int rc = 0;
+    if (der_len <= (size_t)LONG_MAX) {
+        const unsigned char *p = der;
+        CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)der_len);
+        ASN1_OCTET_STRING **content = cms != NULL ? CMS_get0_content(cms) : NULL;
+        if (content != NULL && *content != NULL && CMS_is_detached(cms) == 0) {
+            const unsigned char *c = ASN1_STRING_get0_data(*content);
+            int n = ASN1_STRING_length(*content);
+            bool same =
+                n >= 0 && (size_t)n == pdf->len && CRYPTO_memcmp(c, pdf->data, pdf->len) == 0;
+            *out = same ? SHAPE_ATTACHED_SAME : SHAPE_ATTACHED_OTHER;
+        }
+        CMS_ContentInfo_free(cms);
+        ERR_clear_error();
+    }
+    if (owned) {
+        qtb_free((void *)der);
+    }
+    return rc;
+}
+
 static int check_questionnaire(qtb_submission_result *r, const qtb_pipeline_ctx *ctx,
                                const qtb_applicant *a)
 {
@@ -700,7 +745,7 @@ static int check_questionnaire(qtb_submission_result *r, const qtb_pipeline_ctx 
                      "questionnaire.pdf.cms is missing");
     }
     /* The signature must cover exactly the PDF regenerated from applicant.xml (rendering is
-     * reproducible byte for byte, see pdf/README.md), so it is the detached content. */
+     * reproducible byte for byte, see pdf/README.md). */
     unsigned char *pdf = NULL;
     size_t len = 0;
     int rc = qtb_questionnaire_render(&pdf, &len, a, NULL);
@@ -714,12 +759,18 @@ static int check_questionnaire(qtb_submission_result *r, const qtb_pipeline_ctx 
     }
     QTB_TRY(
         qtb_submission_result_take_document(r, "questionnaire.pdf", "QUESTIONNAIRE_PDF", pdf, len));
-    long content = (long)r->ndocuments - 1;
-    /* TODO(cms): an attached CMS must encapsulate exactly these bytes; this relies on
-     * qtb_cms_verify comparing (or refusing) encapsulated content when detached content is also
-     * given. Check once the CMS module is merged. */
+    long regenerated = (long)r->ndocuments - 1;
+    cms_shape shape = SHAPE_DETACHED;
+    QTB_TRY(cms_shape_of(&shape, &r->documents[cms], &r->documents[regenerated]));
+    /* Detached: the regenerated PDF is the content. Attached: the CMS carries it (and the
+     * verifier refuses a second copy); it was compared with the regeneration above. */
     qtb_sub_validation *v = NULL;
-    QTB_TRY(verify_doc(&v, r, ctx, cms, content, false));
+    QTB_TRY(verify_doc(&v, r, ctx, cms, shape == SHAPE_DETACHED ? regenerated : -1, false));
+    if (shape == SHAPE_ATTACHED_OTHER) {
+        QTB_TRY(block(r, QTB_OUTCOME_REJECTED, "QUESTIONNAIRE_MISMATCH",
+                      "questionnaire.pdf.cms carries a document that is not the questionnaire "
+                      "regenerated from applicant.xml"));
+    }
     QTB_TRY(check_verdict(r, v, "questionnaire.pdf.cms"));
     if (v->error == NULL && v->indication == QTB_TOTAL_PASSED) {
         QTB_TRY(check_signers(r, v, "questionnaire.pdf.cms"));

@@ -45,6 +45,16 @@ submission wrong-person np-kurmangaliyeva-pki-kk.xml rsa_ceo_sign
 submission other-pdf np-kurmangaliyeva-pki-kk.xml rsa_individual_sign pdf
 submission revoked np-kurmangaliyeva-pki-kk.xml rsa_revoked
 submission untrusted le-koltanba-test-pki-ru.xml rsa_untrusted
+# The questionnaire signed attached (the CMS carries the PDF), and attached over other bytes.
+submission attached-ok np-kurmangaliyeva-pki-kk.xml rsa_individual_sign
+openssl cms -sign -binary -nodetach -md sha256 -in "$TMP/attached-ok.pdf" \
+    -signer "$PKI/certs/rsa_individual_sign.pem" -inkey "$PKI/keys/rsa_individual_sign.key.pem" \
+    -outform DER -out "$INBOX/attached-ok/questionnaire.pdf.cms"
+submission attached-other np-kurmangaliyeva-pki-kk.xml rsa_individual_sign
+printf 'x' >>"$TMP/attached-other.pdf"
+openssl cms -sign -binary -nodetach -md sha256 -in "$TMP/attached-other.pdf" \
+    -signer "$PKI/certs/rsa_individual_sign.pem" -inkey "$PKI/keys/rsa_individual_sign.key.pem" \
+    -outform DER -out "$INBOX/attached-other/questionnaire.pdf.cms"
 # An attachment with a detached signature by the CEO, and its tampered twin.
 submission attach-ok le-koltanba-test-pki-ru.xml rsa_ceo_sign
 openssl cms -sign -binary -md sha256 -in "$INBOX/attach-ok/attachments/registration.pdf" \
@@ -54,8 +64,8 @@ submission attach-bad le-koltanba-test-pki-ru.xml rsa_ceo_sign
 cp "$INBOX/attach-ok/attachments/registration.pdf.cms" "$INBOX/attach-bad/attachments/registration.pdf.cms"
 
 expect_rc "batch over signed submissions" 0 "$QTB" batch --db "$DB" --trust "$PKI/trust/all" --json "$INBOX"
-json_eq "all recorded" "$TMP/out" "d['total'] - d['skipped']" 11
-json_eq "accepted" "$TMP/out" "d['accepted']" 5
+json_eq "all recorded" "$TMP/out" "d['total'] - d['skipped']" 13
+json_eq "accepted" "$TMP/out" "d['accepted']" 6
 json_eq "no errors" "$TMP/out" "d['errors']" 0
 ncrl=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM evidence WHERE kind = \x27CRL\x27").fetchone()[0])' "$DB")
 want=$(ls "$PKI/trust/all"/*.crl | wc -l)
@@ -72,6 +82,8 @@ verdict ip-ok PENDING
 verdict ceo-ok PENDING
 verdict signright-ok PENDING
 verdict attach-ok PENDING
+verdict attached-ok PENDING
+verdict attached-other REJECTED QUESTIONNAIRE_MISMATCH
 verdict finance-role REJECTED SIGNER_ROLE_NOT_ALLOWED
 verdict wrong-person REJECTED SIGNER_IIN_MISMATCH
 verdict other-pdf REJECTED SIGNATURE_INVALID
@@ -100,7 +112,7 @@ expect_rc "approve a rejected one is refused" 1 "$QTB" review approve "$(id_of r
 openssl cms -sign -binary -md sha256 -in "$TMP/ceo-ok.pdf" -signer "$PKI/certs/rsa_signright.pem" \
     -inkey "$PKI/keys/rsa_signright.key.pem" -outform DER -out "$INBOX/ceo-ok/questionnaire.pdf.cms"
 expect_rc "re-run" 0 "$QTB" batch --db "$DB" --trust "$PKI/trust/all" --json "$INBOX"
-json_eq "one new version" "$TMP/out" "(d['skipped'], d['accepted'])" "(10, 1)"
+json_eq "one new version" "$TMP/out" "(d['skipped'], d['accepted'])" "(12, 1)"
 expect_rc "list again" 0 "$QTB" review list --db "$DB" --json
 json_eq "ceo-ok v2 pending" "$TMP/out" "[(s['version'], s['status']) for s in d if s['key']=='ceo-ok'][0]" "(2, 'PENDING')"
 expect_rc "audit" 0 "$QTB" audit verify --db "$DB"

@@ -17,7 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/cms.h>
+#include <openssl/pem.h>
+
 #include <qtb/batch.h>
+#include <qtb/questionnaire.h>
 #include <qtb/store.h>
 #include <qtb/verify.h>
 
@@ -862,6 +866,89 @@ static void test_pipeline__applicant_and_questionnaire(void)
     qtb_free(bad_iin);
 }
 
+/* An attached CMS (RSA, test PKI) over `content`, written to dir/questionnaire.pdf.cms. */
+static int write_attached_cms(const char *dir, const unsigned char *content, size_t len)
+{
+    const char *fix = getenv("QTB_FIXTURES");
+    char cert_path[1024];
+    char key_path[1024];
+    snprintf(cert_path, sizeof(cert_path), "%s/pki/certs/rsa_individual_sign.pem", fix ? fix : ".");
+    snprintf(key_path, sizeof(key_path), "%s/pki/keys/rsa_individual_sign.key.pem",
+             fix ? fix : ".");
+    FILE *cf = fopen(cert_path, "r");
+    FILE *kf = fopen(key_path, "r");
+    X509 *cert = cf ? PEM_read_X509(cf, NULL, NULL, NULL) : NULL;
+    EVP_PKEY *key = kf ? PEM_read_PrivateKey(kf, NULL, NULL, NULL) : NULL;
+    if (cf) {
+        fclose(cf);
+    }
+    if (kf) {
+        fclose(kf);
+    }
+    BIO *in = BIO_new_mem_buf(content, (int)len);
+    CMS_ContentInfo *cms = cert && key && in ? CMS_sign(cert, key, NULL, in, CMS_BINARY) : NULL;
+    unsigned char *der = NULL;
+    int der_len = cms ? i2d_CMS_ContentInfo(cms, &der) : -1;
+    int rc = -1;
+    if (der_len > 0) {
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/questionnaire.pdf.cms", dir);
+        FILE *f = fopen(path, "wb");
+        if (f != NULL) {
+            rc = fwrite(der, 1, (size_t)der_len, f) == (size_t)der_len ? 0 : -1;
+            fclose(f);
+        }
+    }
+    OPENSSL_free(der);
+    CMS_ContentInfo_free(cms);
+    BIO_free(in);
+    EVP_PKEY_free(key);
+    X509_free(cert);
+    return rc;
+}
+
+/* An attached questionnaire signature must carry exactly the regenerated PDF. */
+static void test_pipeline__attached_questionnaire(void)
+{
+    char *xml = fixture_applicant("np-kurmangaliyeva-pki-kk.xml");
+    if (xml == NULL) {
+        QTB_SKIP("fixtures/applicants not found (QTB_SOURCE_DIR)");
+    }
+    qtb_applicant *a = NULL;
+    unsigned char *pdf = NULL;
+    size_t pdf_len = 0;
+    int rc = qtb_applicant_parse(&a, (const unsigned char *)xml, strlen(xml), NULL);
+    if (rc == 0) {
+        rc = qtb_questionnaire_render(&pdf, &pdf_len, a, NULL);
+    }
+    qtb_applicant_free(a);
+    const char *dir = make_submission("attached", xml);
+    qtb_free(xml);
+    QTB_REQUIRE(rc == 0);
+    if (write_attached_cms(dir, pdf, pdf_len) != 0) {
+        qtb_string_free((char *)pdf);
+        QTB_SKIP("test PKI not found (QTB_FIXTURES)");
+    }
+    qtb_pipeline_ctx ctx = QTB_PIPELINE_CTX_INIT;
+    qtb_submission_result r;
+    qtb_submission_result_init(&r);
+    QTB_OK_CALL(qtb_pipeline_check_submission(&r, &ctx, dir, "attached"));
+    QTB_CHECK(!has_finding(&r, "QUESTIONNAIRE_MISMATCH"));
+    QTB_REQUIRE(r.nvalidations == 1);
+    QTB_CHECK(r.validations[0].content_document == -1); /* the CMS carries the content */
+    qtb_submission_result_dispose(&r);
+
+    /* Attached, but over other bytes (the PDF with one byte changed). */
+    pdf[pdf_len / 2] ^= 1;
+    QTB_REQUIRE(write_attached_cms(dir, pdf, pdf_len) == 0);
+    qtb_submission_result_init(&r);
+    QTB_OK_CALL(qtb_pipeline_check_submission(&r, &ctx, dir, "attached"));
+    QTB_CHECK(has_finding(&r, "QUESTIONNAIRE_MISMATCH"));
+    QTB_CHECK(r.outcome != QTB_OUTCOME_ACCEPTED);
+    qtb_submission_result_dispose(&r);
+    qtb_string_free((char *)pdf);
+}
+
 /* Turns on when the CMS module is merged: an invalid questionnaire signature must be a recorded
  * rejection (SIGNATURE_INVALID), not an ERROR. */
 static void test_pipeline__cms_verdict_is_rejection(void)
@@ -1027,6 +1114,7 @@ int main(int argc, char **argv)
     QTB_RUN(test_pipeline__symlinks_confined);
     QTB_RUN(test_pipeline__applicant_checks);
     QTB_RUN(test_pipeline__applicant_and_questionnaire);
+    QTB_RUN(test_pipeline__attached_questionnaire);
     QTB_RUN(test_pipeline__cms_verdict_is_rejection);
     QTB_RUN(test_batch__run_with_evidence);
     int rc = qtb_test_done();
