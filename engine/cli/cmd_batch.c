@@ -25,7 +25,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: qoltanba batch --db FILE [--trust DIR]... [--jobs N] [--json]\n"
-            "                      [--retry-errors] [--commit-every N] INBOX\n\n"
+            "                      [--retry-errors] [--commit-every N] [--commit-ms MS] INBOX\n\n"
             "Verify every submission folder of INBOX (applicant.xml, questionnaire.pdf.cms,\n"
             "auth.xml, attachments/) and record the results in the SQLite store. A folder\n"
             "already recorded with the same content is skipped; a changed one becomes a new\n"
@@ -35,6 +35,7 @@ static void usage(FILE *out)
             "  --jobs N           worker threads (default: all cores)\n"
             "  --retry-errors     re-check folders whose recorded outcome was ERROR\n"
             "  --commit-every N   submissions per transaction (default 256)\n"
+            "  --commit-ms MS     commit at least every MS milliseconds (default 1000)\n"
             "  --json             print the summary as JSON\n\n"
             "Progress goes to stderr (a bar on a terminal, one line per submission otherwise).\n"
             "Exit codes: 0 the run completed (rejections are outcomes, not failures),\n"
@@ -170,10 +171,15 @@ static int parse_count(unsigned *out, const char *s, unsigned max)
 int cmd_batch(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},     {"trust", required_argument, NULL, 't'},
-        {"jobs", required_argument, NULL, 'j'},   {"json", no_argument, NULL, 'J'},
-        {"retry-errors", no_argument, NULL, 'r'}, {"commit-every", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},
+        {"trust", required_argument, NULL, 't'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"json", no_argument, NULL, 'J'},
+        {"retry-errors", no_argument, NULL, 'r'},
+        {"commit-every", required_argument, NULL, 'c'},
+        {"commit-ms", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *db = getenv("QTB_DB");
     char *trust_dirs[MAX_TRUST_DIRS];
@@ -209,6 +215,11 @@ int cmd_batch(int argc, char **argv)
         case 'c':
             if (parse_count(&commit_every, optarg, 100000) != 0 || commit_every == 0) {
                 return cli_error(CMD, "--commit-every takes a number from 1 to 100000");
+            }
+            break;
+        case 'm':
+            if (parse_count(&opts.commit_ms, optarg, 3600000) != 0 || opts.commit_ms == 0) {
+                return cli_error(CMD, "--commit-ms takes a number from 1 to 3600000");
             }
             break;
         case 'h':

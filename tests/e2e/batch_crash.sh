@@ -50,16 +50,16 @@ expect_rc "batch on a missing inbox" 2 "$QTB" batch --db "$TMP/x.db" "$TMP/nope"
 expect_rc "batch bad --jobs" 2 "$QTB" batch --db "$TMP/x.db" --jobs 0 "$INBOX"
 
 # Deterministic crashes, one store across all of them (each run resumes the previous).
-QTB_BATCH_CRASH_AFTER=1 expect_rc "killed right after commit 1" 137 "$QTB" batch --db "$DB" --jobs 2 --commit-every 4 "$INBOX"
+QTB_BATCH_CRASH_AFTER=1 expect_rc "killed right after commit 1" 137 "$QTB" batch --db "$DB" --jobs 2 --commit-every 4 --commit-ms 3600000 "$INBOX"
 got=$(sql "$DB" "SELECT count(*) FROM submissions")
 if [ "$got" = 4 ]; then ok "exactly the committed 4 survived"; else fail "after commit 1: $got rows, want 4"; fi
-QTB_BATCH_CRASH_MID=1 expect_rc "killed inside a transaction" 137 "$QTB" batch --db "$DB" --jobs 2 --commit-every 4 "$INBOX"
+QTB_BATCH_CRASH_MID=1 expect_rc "killed inside a transaction" 137 "$QTB" batch --db "$DB" --jobs 2 --commit-every 4 --commit-ms 3600000 "$INBOX"
 got=$(sql "$DB" "SELECT count(*) FROM submissions")
 if [ "$got" = 4 ]; then ok "the open transaction left nothing"; else fail "after mid-transaction kill: $got rows, want 4"; fi
-QTB_BATCH_CRASH_MID=3 expect_rc "killed inside transaction 3" 137 "$QTB" batch --db "$DB" --jobs 2 --commit-every 4 "$INBOX"
+QTB_BATCH_CRASH_MID=3 expect_rc "killed inside transaction 3" 137 "$QTB" batch --db "$DB" --jobs 2 --commit-every 4 --commit-ms 3600000 "$INBOX"
 got=$(sql "$DB" "SELECT count(*) FROM submissions")
 if [ "$got" = 12 ]; then ok "two more commits survived, the third did not"; else fail "after the third run: $got rows, want 12"; fi
-QTB_BATCH_CRASH_AFTER=2 expect_rc "killed after commit 2 of a resumed run" 137 "$QTB" batch --db "$DB" --jobs 1 --commit-every 5 "$INBOX"
+QTB_BATCH_CRASH_AFTER=2 expect_rc "killed after commit 2 of a resumed run" 137 "$QTB" batch --db "$DB" --jobs 1 --commit-every 5 --commit-ms 3600000 "$INBOX"
 check "$DB" 22 "after four kills"
 expect_rc "re-run completes" 0 "$QTB" batch --db "$DB" --jobs 2 --json "$INBOX"
 json_eq "summary: total" "$TMP/out" "d['total']" "$N"
