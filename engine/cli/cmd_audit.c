@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -70,6 +71,9 @@ int cmd_audit(int argc, char **argv)
         return cli_error(CMD, "--db FILE is required (or set QTB_DB)");
     }
     qtb_store *s = NULL;
+    if (access(db, F_OK) != 0) {
+        return cli_error(CMD, "%s: no such store (batch creates one)", db);
+    }
     if (qtb_store_open(&s, db) != 0) {
         return cli_lib_error(CMD, db);
     }

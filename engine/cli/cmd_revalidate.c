@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include <time.h>
 
@@ -131,6 +132,10 @@ int cmd_revalidate(int argc, char **argv)
     }
     opts.trust = trust;
     qtb_store *s = NULL;
+    if (access(db, F_OK) != 0) {
+        cli_trust_release(trust);
+        return cli_error(CMD, "%s: no such store (batch creates one)", db);
+    }
     if (qtb_store_open(&s, db) != 0) {
         cli_trust_release(trust);
         return cli_lib_error(CMD, db);

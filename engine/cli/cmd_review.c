@@ -230,6 +230,9 @@ static int run(const char *sub, review_args *a)
     if (strcmp(sub, "return") == 0 && (a->remark == NULL || a->remark[0] == '\0')) {
         return cli_error(CMD, "return needs --remark TEXT (what the applicant must correct)");
     }
+    if (access(a->db, F_OK) != 0) {
+        return cli_error(CMD, "%s: no such store (batch creates one)", a->db);
+    }
     if (qtb_store_open(&s, a->db) != 0) {
         return cli_lib_error(CMD, a->db);
     }

@@ -14,6 +14,9 @@ expect_rc "seed the store" 0 "$SEEDER" --seed "$DB"
 expect_rc "help" 0 "$QTB" review --help
 expect_rc "missing --db" 2 env -u QTB_DB "$QTB" review list
 expect_rc "unknown subcommand" 2 "$QTB" review frobnicate --db "$DB"
+expect_rc "missing store is not created" 2 "$QTB" review list --db "$TMP/typo.db"
+if [ ! -e "$TMP/typo.db" ]; then ok "no store created by review"; else fail "review created $TMP/typo.db"; fi
+expect_rc "audit on a missing store" 2 "$QTB" audit verify --db "$TMP/typo.db"
 
 expect_rc "list --json" 0 "$QTB" review list --db "$DB" --json
 json_eq "four submissions listed" "$TMP/out" "len(d)" 4
