@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <libxml/parser.h>
+#include <libxml/xmlschemastypes.h>
 
 #include <qtb/batch.h>
 
@@ -524,7 +525,10 @@ int qtb_batch_run(qtb_batch_summary *out, qtb_store *s, const char *inbox,
     pthread_mutex_init(&sh.mu, NULL);
     pthread_cond_init(&sh.not_empty, NULL);
     pthread_cond_init(&sh.not_full, NULL);
-    xmlInitParser(); /* once, before any worker parses XML */
+    /* Once, before any worker parses XML: libxml2 2.9 builds its schema type table lazily and
+     * without a lock, so two workers validating their first applicant.xml at once leaked one. */
+    xmlInitParser();
+    xmlSchemaInitTypes();
     QTB_TRY_GOTO(list_inbox(&sh.names, &sh.nnames, sh.root));
     QTB_TRY_GOTO(qtb_store_content_index(&index, &sh.nindex, s, opts->record_flags));
     sh.index = index;
