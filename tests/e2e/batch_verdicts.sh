@@ -63,9 +63,26 @@ openssl cms -sign -binary -md sha256 -in "$INBOX/attach-ok/attachments/registrat
 submission attach-bad le-koltanba-test-pki-ru.xml rsa_ceo_sign
 cp "$INBOX/attach-ok/attachments/registration.pdf.cms" "$INBOX/attach-bad/attachments/registration.pdf.cms"
 
+# auth.xml: the registration challenge signed (enveloped XMLDSig) with the applicant's key.
+AUTH_CASES=0
+if "$QTB" sign --help 2>/dev/null | grep -q -- '--xml'; then
+    AUTH_CASES=2
+    auth() { # auth NAME P12: add auth.xml signed with P12 to submission NAME
+        printf '<challenge><nonce>%s</nonce></challenge>\n' "$1" >"$TMP/$1-challenge.xml"
+        "$QTB" sign --xml --p12 "$PKI/p12/$2.p12" --password-file "$PKI/password.txt" \
+            --out "$INBOX/$1/auth.xml" "$TMP/$1-challenge.xml" >/dev/null
+    }
+    submission auth-ok np-kurmangaliyeva-pki-kk.xml rsa_individual_sign
+    auth auth-ok rsa_individual_auth
+    submission auth-other np-kurmangaliyeva-pki-kk.xml rsa_individual_sign
+    auth auth-other rsa_ceo_auth
+else
+    skip "auth.xml cases: no 'qoltanba sign --xml' yet"
+fi
+
 expect_rc "batch over signed submissions" 0 "$QTB" batch --db "$DB" --trust "$PKI/trust/all" --json "$INBOX"
-json_eq "all recorded" "$TMP/out" "d['total'] - d['skipped']" 13
-json_eq "accepted" "$TMP/out" "d['accepted']" 6
+json_eq "all recorded" "$TMP/out" "d['total'] - d['skipped']" $((13 + AUTH_CASES))
+json_eq "accepted" "$TMP/out" "d['accepted']" $((6 + AUTH_CASES / 2))
 json_eq "no errors" "$TMP/out" "d['errors']" 0
 ncrl=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM evidence WHERE kind = \x27CRL\x27").fetchone()[0])' "$DB")
 want=$(ls "$PKI/trust/all"/*.crl | wc -l)
@@ -90,6 +107,10 @@ verdict other-pdf REJECTED SIGNATURE_INVALID
 verdict revoked REJECTED SIGNATURE_INVALID
 verdict untrusted REJECTED SIGNATURE_INVALID
 verdict attach-bad REJECTED SIGNATURE_INVALID
+if [ "$AUTH_CASES" -gt 0 ]; then
+    verdict auth-ok PENDING
+    verdict auth-other REJECTED SIGNER_IIN_MISMATCH
+fi
 
 id_of() { python3 -c 'import json,sys; print([s["id"] for s in json.load(open(sys.argv[1])) if s["key"]==sys.argv[2]][0])' "$TMP/list.json" "$1"; }
 expect_rc "show ceo-ok" 0 "$QTB" review show "$(id_of ceo-ok)" --db "$DB" --json
@@ -112,7 +133,7 @@ expect_rc "approve a rejected one is refused" 1 "$QTB" review approve "$(id_of r
 openssl cms -sign -binary -md sha256 -in "$TMP/ceo-ok.pdf" -signer "$PKI/certs/rsa_signright.pem" \
     -inkey "$PKI/keys/rsa_signright.key.pem" -outform DER -out "$INBOX/ceo-ok/questionnaire.pdf.cms"
 expect_rc "re-run" 0 "$QTB" batch --db "$DB" --trust "$PKI/trust/all" --json "$INBOX"
-json_eq "one new version" "$TMP/out" "(d['skipped'], d['accepted'])" "(12, 1)"
+json_eq "one new version" "$TMP/out" "(d['skipped'], d['accepted'])" "($((12 + AUTH_CASES)), 1)"
 expect_rc "list again" 0 "$QTB" review list --db "$DB" --json
 json_eq "ceo-ok v2 pending" "$TMP/out" "[(s['version'], s['status']) for s in d if s['key']=='ceo-ok'][0]" "(2, 'PENDING')"
 expect_rc "audit" 0 "$QTB" audit verify --db "$DB"
