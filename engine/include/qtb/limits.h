@@ -23,5 +23,10 @@
 #define QTB_MAX_APPLICANT_FILE (1u << 20)     /**< applicant XML */
 #define QTB_MAX_DETACHED_CONTENT (1ull << 40) /**< detached content is streamed; sanity cap */
 #define QTB_MAX_HTTP_BODY (32u << 20)         /**< HTTP request body */
+#define QTB_MAX_SUBMISSION_FILES 256u         /**< files in one submission folder */
+#define QTB_MAX_SUBMISSION_FILE (64u << 20)   /**< one file of a submission */
+#define QTB_MAX_SUBMISSION_BYTES (256u << 20) /**< all files of one submission together */
+#define QTB_MAX_INBOX_ENTRIES 1000000u        /**< submission folders in one inbox */
+#define QTB_MAX_REMARK 4096u                  /**< a reviewer's remark, bytes */
 
 #endif
