@@ -250,6 +250,8 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
 
     const char *tu = best->this_update_text;
     char nu[32];
+    bool fresh =
+        best->this_update >= sig_time || (best->next_update != 0 && now <= best->next_update);
     X509_REVOKED *rev = NULL;
     int found = X509_CRL_get0_by_cert(best->crl, &rev, subject);
     /* 1: listed; 2: listed as removeFromCRL (only meaningful in deltas): not revoked */
@@ -262,12 +264,21 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
         }
         out->revocation_time = when;
         out->reason = revoked_reason(rev);
+        /*
+         * A revocation is final whatever the CRL's age; a hold (RFC 5280 §5.3.1) may have been
+         * released since a stale CRL was issued, so a stale hold says nothing.
+         */
+        if (out->reason == 6 && !fresh) {
+            out->status = QTB_REV_STALE;
+            snprintf(out->note, sizeof(out->note),
+                     "on hold in the newest CRL (%.100s, thisUpdate %s), which is stale",
+                     best->file, tu);
+            return 0;
+        }
         out->status = when <= sig_time ? QTB_REV_REVOKED : QTB_REV_REVOKED_LATER;
         snprintf(out->note, sizeof(out->note), "listed on the CRL of %s", tu);
         return 0;
     }
-    bool fresh =
-        best->this_update >= sig_time || (best->next_update != 0 && now <= best->next_update);
     if (!fresh) {
         if (best->next_update != 0) {
             qtb_time_rfc3339(nu, sizeof(nu), best->next_update);

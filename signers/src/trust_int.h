@@ -72,13 +72,15 @@ typedef struct qtb_path_result {
  *
  * A CRL is used only if its issuer name matches (and its AKI the issuer's SKI, when both are
  * present), the issuer's keyUsage (if any) has cRLSign, its signature verifies with the
- * issuer's key, it has no critical extension we do not process and its issuingDistributionPoint
- * scope covers the certificate; of those, the one with the latest thisUpdate is used. A certificate
- * listed there is revoked at its revocationDate (certificateHold counts; removeFromCRL does not),
- * whatever the CRL's age. A certificate not listed is good only if that CRL is fresh: thisUpdate >=
- * sig_time or now <= nextUpdate; otherwise TRY_LATER. CRLs of the issuer exist but none is usable
- * (bad signature, unknown critical extension): TRY_LATER, naming why. No CRL of the issuer at all:
- * not checked, said in the message, not a failure. Delta CRLs are not used yet.
+ * issuer's key, it has no critical extension we do not process and its
+ * issuingDistributionPoint scope covers the certificate; of those, the one with the latest
+ * thisUpdate is used. A certificate listed there is revoked at its revocationDate, whatever
+ * the CRL's age (removeFromCRL does not count; certificateHold counts only on a fresh CRL,
+ * as a hold may have been released since). A certificate not listed is good only if that CRL
+ * is fresh: thisUpdate >= sig_time or now <= nextUpdate; otherwise TRY_LATER. CRLs of the
+ * issuer exist but none is usable (bad signature, unknown critical extension, issuer without
+ * cRLSign): TRY_LATER, naming why. No CRL of the issuer at all: not checked, said in the
+ * message, not a failure. Delta CRLs are not used yet.
  *
  * Cached inside `t` across calls (thread-safe): the verdict of each certificate and CRL
  * signature, keyed by the SHA-256 of the signed object and of the signer's certificate.

@@ -1167,7 +1167,7 @@ static gcert gca(const char *cn, const gcert *iss, int64_t nb, int64_t na, unsig
     return g;
 }
 
-enum { C_CRIT_OTHER = 1, C_DELTA = 2, C_ONLY_CA = 4 };
+enum { C_CRIT_OTHER = 1, C_DELTA = 2, C_ONLY_CA = 4, C_HOLD = 8, C_KEY_COMPROMISE = 16 };
 
 /* A CRL by `iss` at `this_update` (nextUpdate one month on), listing `serial` (if non-NULL). */
 static X509_CRL *gcrl(const gcert *iss, int64_t this_update, const ASN1_INTEGER *serial,
@@ -1186,6 +1186,12 @@ static X509_CRL *gcrl(const gcert *iss, int64_t this_update, const ASN1_INTEGER 
         ok = rev != NULL && rt != NULL &&
              X509_REVOKED_set_serialNumber(rev, (ASN1_INTEGER *)serial) == 1 &&
              X509_REVOKED_set_revocationDate(rev, rt) == 1 && X509_CRL_add0_revoked(crl, rev) == 1;
+        if (ok && (opts & (C_HOLD | C_KEY_COMPROMISE))) {
+            ASN1_ENUMERATED *reason = ASN1_ENUMERATED_new();
+            ok = reason != NULL && ASN1_ENUMERATED_set(reason, (opts & C_HOLD) ? 6 : 1) == 1 &&
+                 X509_REVOKED_add1_ext_i2d(rev, NID_crl_reason, reason, 0, 0) == 1;
+            ASN1_ENUMERATED_free(reason);
+        }
         ASN1_TIME_free(rt);
     }
     X509V3_CTX ctx;
@@ -1807,6 +1813,65 @@ static void test_trust__gen_crl_rules(void)
     }
 }
 
+/* A certificateHold is a revocation only on a fresh CRL; keyCompromise is final. */
+static void test_trust__gen_hold_needs_fresh_crl(void)
+{
+    gpki p;
+    QTB_REQUIRE(gpki_make(&p, CA_OK, LEAF_OK) == 0);
+    const ASN1_INTEGER *serial = X509_get0_serialNumber(p.leaf.x);
+    X509_CRL *hold = gcrl(&p.ca, T0 - DAY, serial, T0 - 2 * DAY, C_HOLD);
+    X509_CRL *kc = gcrl(&p.ca, T0 - DAY, serial, T0 - 2 * DAY, C_KEY_COMPROMISE);
+    QTB_REQUIRE(hold != NULL && kc != NULL);
+    qtb_trust *t = NULL, *t2 = NULL;
+    int rc = qtb_trust_new(&t);
+    if (rc == 0) {
+        rc = qtb_trust_new(&t2);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, p.root.x, true);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, p.ca.x, false);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_crl(t, hold);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t2, p.root.x, true);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t2, p.ca.x, false);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_crl(t2, kc);
+    }
+    qtb_path_result fresh, stale, final;
+    if (rc == 0) {
+        rc = qtb_trust_validate(&fresh, t, p.leaf.x, NULL, T0, T0, 0);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_validate(&stale, t, p.leaf.x, NULL, T0, T0 + 60 * DAY, 0);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_validate(&final, t2, p.leaf.x, NULL, T0, T0 + 60 * DAY, 0);
+    }
+    qtb_trust_free(t);
+    qtb_trust_free(t2);
+    X509_CRL_free(hold);
+    X509_CRL_free(kc);
+    gpki_free(&p);
+    QTB_OK_CALL(rc);
+    EXPECT_VERDICT(fresh, QTB_TOTAL_FAILED, QTB_SUB_REVOKED);
+    QTB_CHECK(contains(fresh.message, "certificateHold"));
+    EXPECT_VERDICT(stale, QTB_INDETERMINATE, QTB_SUB_TRY_LATER);
+    QTB_CHECK(contains(stale.message, "on hold"));
+    EXPECT_VERDICT(final, QTB_TOTAL_FAILED, QTB_SUB_REVOKED);
+    QTB_CHECK(contains(final.message, "keyCompromise"));
+    qtb_path_result_dispose(&fresh);
+    qtb_path_result_dispose(&stale);
+    qtb_path_result_dispose(&final);
+}
+
 /* A CA whose keyUsage does not include cRLSign cannot vouch for its CRLs. */
 static void test_trust__gen_crl_signer_keyusage(void)
 {
@@ -2062,6 +2127,7 @@ int main(void)
     QTB_RUN(test_trust__gen_loop_and_depth);
     QTB_RUN(test_trust__gen_v1_root);
     QTB_RUN(test_trust__gen_crl_rules);
+    QTB_RUN(test_trust__gen_hold_needs_fresh_crl);
     QTB_RUN(test_trust__gen_crl_signer_keyusage);
     QTB_RUN(test_trust__signature_algorithm_match);
     QTB_RUN(test_trust__describe_json);
