@@ -56,6 +56,12 @@ int qtb_ber_next(qtb_ber_iter *it, qtb_ber *out) QTB_MUST_USE;
 typedef int (*qtb_ber_octets_cb)(void *ctx, const unsigned char *p, size_t n);
 int qtb_ber_octets(const qtb_ber *os, unsigned depth, qtb_ber_octets_cb cb, void *ctx) QTB_MUST_USE;
 
+/*
+ * Read a file to its end in 64 KiB chunks, calling cb on each in order. QTB_EIO, QTB_ETOOBIG beyond
+ * QTB_MAX_DETACHED_CONTENT, or cb's error.
+ */
+int qtb_stream_file(const char *path, qtb_ber_octets_cb cb, void *ctx) QTB_MUST_USE;
+
 /* ---- SignedData ---------------------------------------------------------------------------- */
 
 typedef struct qtb_cms_signer_raw {

@@ -25,8 +25,6 @@
 #include "sigalg.h"
 #include "trust_int.h"
 
-#define CHUNK (64u * 1024u)
-
 typedef enum check_state {
     CHECK_NOT_CHECKED = 0,
     CHECK_PASSED,
@@ -497,40 +495,7 @@ static int feed(void *vctx, const unsigned char *p, size_t n)
 
 static int feed_file(feed_ctx *f, const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return QTB_FAIL(QTB_EIO, "cannot open content file %s: %s", path, strerror(errno));
-    }
-    int rc = 0;
-    unsigned char *buf = qtb_malloc(CHUNK);
-    if (buf == NULL) {
-        rc = QTB_FAIL(QTB_ENOMEM, "out of memory reading content");
-        goto done;
-    }
-    uint64_t total = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf, CHUNK);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            rc = QTB_FAIL(QTB_EIO, "cannot read content file %s: %s", path, strerror(errno));
-            goto done;
-        }
-        if (n == 0) {
-            break;
-        }
-        total += (uint64_t)n;
-        if (total > QTB_MAX_DETACHED_CONTENT) {
-            rc = QTB_FAIL(QTB_ETOOBIG, "content file %s is too large", path);
-            goto done;
-        }
-        QTB_TRY_GOTO(feed(f, buf, (size_t)n));
-    }
-done:
-    qtb_free(buf);
-    close(fd);
-    return rc;
+    return qtb_stream_file(path, feed, f);
 }
 
 /* ---- timestamps (CAdES-T) ------------------------------------------------------------------- */

@@ -5,14 +5,14 @@
 #    beside `openssl speed rsa2048` verify/s;
 #  - MB/s and peak RSS for one 1 GB detached document, beside `openssl speed -evp sha256`.
 # Usage: tests/bench/cms_bench.sh [BUILD_DIR] (default ./build; needs its generated PKI)
-#        QTB_BENCH_LARGE_MB=1024 QTB_BENCH_ROUNDS=5 QTB_BENCH_OPENSSL_N=200 to change sizes.
+#        QTB_BENCH_LARGE_MB=1024 QTB_BENCH_ROUNDS=20 QTB_BENCH_OPENSSL_N=200 to change sizes.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
 P="$build/fixtures/pki"
 QTB="$build/qoltanba"
 N=1000
-ROUNDS=${QTB_BENCH_ROUNDS:-5}
+ROUNDS=${QTB_BENCH_ROUNDS:-20}
 LARGE_MB=${QTB_BENCH_LARGE_MB:-1024}
 OSSL_N=${QTB_BENCH_OPENSSL_N:-200}
 THREADS=$(nproc)

@@ -53,7 +53,9 @@ two_signers() { # NAME FILE ARGS...
         INDETERMINATE/CRYPTO_CONSTRAINTS_FAILURE
     json_eq "$name: GOST named" "$TMP/j.json" "'GOST' in d['signatures'][0]['message']" True
     json_eq "$name: GOST signer identified" "$TMP/j.json" \
-        "d['signatures'][0]['signer'] is not None" True
+        "d['signatures'][0]['signer']['iin']" 123456789012
+    json_eq "$name: RSA signer identified" "$TMP/j.json" \
+        "d['signatures'][1]['signer']['iin']" 123456789011
     json_eq "$name: RSA signer passes" "$TMP/j.json" "$(sig 1 indication)" TOTAL_PASSED
     json_eq "$name: overall" "$TMP/j.json" "d['indication']" INDETERMINATE
 }

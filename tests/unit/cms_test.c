@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <qtb/cms.h>
 #include <qtb/p12.h>
@@ -348,6 +349,56 @@ static void test_cms__threads_share_trust_and_cache(void)
     qtb_trust_free(trust);
 }
 
+/* A detached content large enough for the read-ahead thread, and its tampered twin. */
+static void test_cms__large_detached_file(void)
+{
+    qtb_p12 *key = NULL;
+    qtb_trust *trust = NULL;
+    unsigned char *cms = NULL;
+    size_t cms_len = 0;
+    if (open_key(&key, "rsa_hr") != 0 || load_trust(&trust, "pki/trust/rsa") != 0) {
+        qtb_p12_free(key);
+        qtb_trust_free(trust);
+        QTB_SKIP("generated PKI not available");
+    }
+    char path[] = "/tmp/qtb_cms_large_XXXXXX";
+    int fd = mkstemp(path);
+    QTB_REQUIRE(fd >= 0);
+    unsigned char block[4096];
+    for (size_t i = 0; i < sizeof(block); i++) {
+        block[i] = (unsigned char)(i * 7);
+    }
+    for (int i = 0; i < 1500; i++) { /* ~6 MB, an odd number of ring chunks */
+        QTB_REQUIRE(write(fd, block, sizeof(block)) == (ssize_t)sizeof(block));
+    }
+    QTB_REQUIRE(write(fd, block, 123) == 123);
+    qtb_cms_sign_options so = QTB_CMS_SIGN_OPTIONS_INIT;
+    so.flags = QTB_CMS_SIGN_DETACHED;
+    so.content_path = path;
+    int rc = qtb_cms_sign(&cms, &cms_len, key, &so);
+    QTB_CHECK(rc == 0);
+    qtb_verify_options vo = QTB_VERIFY_OPTIONS_INIT;
+    vo.trust = trust;
+    vo.content_path = path;
+    qtb_report *rep = NULL;
+    if (rc == 0 && qtb_cms_verify(&rep, cms, cms_len, &vo) == 0) {
+        QTB_CHECK(qtb_report_indication(rep) == QTB_TOTAL_PASSED);
+        qtb_report_free(rep);
+        rep = NULL;
+    }
+    /* One byte changed in the middle of the file. */
+    QTB_REQUIRE(pwrite(fd, "\xff", 1, 3u << 20) == 1);
+    if (rc == 0 && qtb_cms_verify(&rep, cms, cms_len, &vo) == 0) {
+        QTB_CHECK(qtb_report_signature_subindication(rep, 0) == QTB_SUB_HASH_FAILURE);
+        qtb_report_free(rep);
+    }
+    close(fd);
+    unlink(path);
+    qtb_free_bytes(cms);
+    qtb_p12_free(key);
+    qtb_trust_free(trust);
+}
+
 static void test_cms__gost_digest_is_named(void)
 {
     /* AlgorithmIdentifier { 1.2.398.3.10.1.3.3 } (GOST 34.11-2015/512), NULL params. */
@@ -376,5 +427,6 @@ int main(void)
     QTB_RUN(test_cms__gost_digest_is_named);
     QTB_RUN(test_cms__cert_cache);
     QTB_RUN(test_cms__threads_share_trust_and_cache);
+    QTB_RUN(test_cms__large_detached_file);
     return qtb_test_done();
 }
