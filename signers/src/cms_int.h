@@ -23,6 +23,8 @@
 #include <qtb/limits.h>
 #include <qtb/trust.h>
 
+#include "gost.h"
+
 /* ---- BER -------------------------------------------------------------------------------- */
 
 /* Nesting depth accepted for indefinite-length (BER) elements. */
@@ -116,10 +118,12 @@ X509 *qtb_trust_untrusted_get(const qtb_trust *t, size_t i);
 
 /*
  * A message digest chosen by an AlgorithmIdentifier. EVP covers SHA-1/2/3; the GOST hashes of
- * NCA (34.311-95, 34.11-2015) plug in here through the gost module when it lands.
+ * NCA (34.311-95 with the test S-box, 34.11-2015/256 and /512) come from the gost module.
  */
 typedef struct qtb_md {
-    EVP_MD_CTX *ctx;
+    EVP_MD_CTX *ctx; /* NULL for a GOST hash */
+    bool gost;
+    qtb_gost_md g;
     char name[64]; /* the algorithm as users know it, for messages */
 } qtb_md;
 

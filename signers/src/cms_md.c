@@ -8,6 +8,7 @@
 #include <openssl/objects.h>
 
 #include "cms_int.h"
+#include "gost.h"
 #include "internal.h"
 
 /* Names of the Kazakh OIDs OpenSSL does not know (gost-kz.md §1.1). */
@@ -61,10 +62,18 @@ int qtb_md_init(qtb_md *md, const X509_ALGOR *alg)
     if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL) {
         return QTB_FAIL(QTB_EPARSE, "digest algorithm %s has unexpected parameters", md->name);
     }
-    /*
-     * Hook for the GOST hashes (34.311-95 with the test S-box, Streebog): the gost module adds
-     * its streaming implementation here. Until then they are reported as unsupported.
-     */
+    /* The Kazakh digest OIDs (gost-kz.md §1.1); the Tumar ones stay unsupported, by name. */
+    char oid[64];
+    if (obj != NULL && OBJ_obj2txt(oid, sizeof(oid), obj, 1) > 0 &&
+        strncmp(oid, "1.2.398.3.10.1.3.", 17) == 0) {
+        qtb_gost_hash h = QTB_GOST_HASH_NONE;
+        if (strlen(oid) != 18 || qtb_gost_hash_by_oid(&h, oid) < 0) {
+            return QTB_FAIL(QTB_EUNSUPPORTED, "digest algorithm %s is not supported", md->name);
+        }
+        QTB_TRY(qtb_gost_md_init(&md->g, h));
+        md->gost = true;
+        return 0;
+    }
     const EVP_MD *evp = EVP_get_digestbyobj(obj);
     if (evp == NULL) {
         return QTB_FAIL(QTB_EUNSUPPORTED, "digest algorithm %s is not supported", md->name);
@@ -90,6 +99,10 @@ int qtb_md_update(qtb_md *md, const void *p, size_t n)
     if (n == 0) {
         return 0;
     }
+    if (md->gost) {
+        qtb_gost_md_update(&md->g, p, n);
+        return 0;
+    }
     if (EVP_DigestUpdate(md->ctx, p, n) != 1) {
         return QTB_FAIL_SSL(QTB_ECRYPTO, "digest update failed");
     }
@@ -99,6 +112,10 @@ int qtb_md_update(qtb_md *md, const void *p, size_t n)
 int qtb_md_final(qtb_md *md, unsigned char *out, size_t *out_len)
 {
     unsigned int n = 0;
+    if (md->gost) {
+        /* Callers' buffers are EVP_MAX_MD_SIZE (64) bytes: enough for Streebog-512. */
+        return qtb_gost_md_final(&md->g, out, EVP_MAX_MD_SIZE, out_len);
+    }
     if (EVP_DigestFinal_ex(md->ctx, out, &n) != 1) {
         return QTB_FAIL_SSL(QTB_ECRYPTO, "digest final failed");
     }
@@ -113,6 +130,10 @@ void qtb_md_dispose(qtb_md *md)
     }
     EVP_MD_CTX_free(md->ctx);
     md->ctx = NULL;
+    if (md->gost) {
+        qtb_wipe(&md->g, sizeof(md->g));
+        md->gost = false;
+    }
 }
 
 int qtb_md_digest(unsigned char *out, size_t *out_len, const X509_ALGOR *alg,
