@@ -6,12 +6,28 @@
 #include <libxml/c14n.h>
 #include <string.h>
 
+#include "gost.h"
 #include "internal.h"
 #include "xmldsig_int.h"
 
 #define MORE "http://www.w3.org/2001/04/xmldsig-more#"
 #define PKIGOVKZ "urn:ietf:params:xml:ns:pkigovkz:xmlsec:algorithms:"
-#define GOST_PENDING "GOST algorithms are not supported yet"
+
+/* The Kalkan digests, one-shot over the canonical bytes (the gost module's implementations). */
+static int hash_gost94(unsigned char *out, size_t *out_len, const unsigned char *in, size_t len)
+{
+    return qtb_gost_digest(out, QTB_GOST_MAX_DIGEST, out_len, QTB_GOST_HASH_GOST94, in, len);
+}
+
+static int hash_sb256(unsigned char *out, size_t *out_len, const unsigned char *in, size_t len)
+{
+    return qtb_gost_digest(out, QTB_GOST_MAX_DIGEST, out_len, QTB_GOST_HASH_STREEBOG256, in, len);
+}
+
+static int hash_sb512(unsigned char *out, size_t *out_len, const unsigned char *in, size_t len)
+{
+    return qtb_gost_digest(out, QTB_GOST_MAX_DIGEST, out_len, QTB_GOST_HASH_STREEBOG512, in, len);
+}
 
 static const qtb_xml_digest_alg digest_algs[] = {
     {"http://www.w3.org/2000/09/xmldsig#sha1", "SHA-1", "SHA1", NULL, NULL},
@@ -21,9 +37,9 @@ static const qtb_xml_digest_alg digest_algs[] = {
     {"http://www.w3.org/2001/04/xmlenc#sha512", "SHA-512", "SHA512", NULL, NULL},
     {MORE "md5", "MD5", NULL, NULL, "MD5 digests are not accepted (collisions are practical)"},
     /* Kalkan: GOST R 34.11-94 (Kazakh S-box) and Streebog (gost-kz.md §1.2). */
-    {MORE "gost34311", "GOST 34.311-95", NULL, NULL, GOST_PENDING},
-    {PKIGOVKZ "gostr34112015-512", "GOST R 34.11-2015 (512)", NULL, NULL, GOST_PENDING},
-    {PKIGOVKZ "gostr34112015-256", "GOST R 34.11-2015 (256)", NULL, NULL, GOST_PENDING},
+    {MORE "gost34311", "GOST 34.311-95", NULL, hash_gost94, NULL},
+    {PKIGOVKZ "gostr34112015-512", "GOST R 34.11-2015 (512)", NULL, hash_sb512, NULL},
+    {PKIGOVKZ "gostr34112015-256", "GOST R 34.11-2015 (256)", NULL, hash_sb256, NULL},
 };
 
 static const qtb_xml_sig_alg sig_algs[] = {
@@ -66,11 +82,11 @@ static const qtb_xml_sig_alg sig_algs[] = {
      NULL, NULL, QTB_XSIG_RAW, "RSA", "RSASSA-PSS (RFC 6931) signatures are not supported"},
     /* Kalkan GOST (gost-kz.md §1.2): r||s little-endian as in Kalkan's CMS, passed raw. */
     {MORE "gost34310-gost34311", "GOST 34.310-2004", QTB_XSIG_PKEY, "1.2.398.3.10.1.1.1.2", NULL,
-     QTB_XSIG_RAW, "GOST", GOST_PENDING},
+     QTB_XSIG_RAW, "GOST", NULL},
     {PKIGOVKZ "gostr34102015-gostr34112015-512", "GOST R 34.10-2015 (512)", QTB_XSIG_PKEY,
-     "1.2.398.3.10.1.1.2.3.2", NULL, QTB_XSIG_RAW, "GOST", GOST_PENDING},
+     "1.2.398.3.10.1.1.2.3.2", NULL, QTB_XSIG_RAW, "GOST", NULL},
     {PKIGOVKZ "gostr34102015-gostr34112015-256", "GOST R 34.10-2015 (256)", QTB_XSIG_PKEY,
-     "1.2.398.3.10.1.1.2.3.1", NULL, QTB_XSIG_RAW, "GOST", GOST_PENDING},
+     "1.2.398.3.10.1.1.2.3.1", NULL, QTB_XSIG_RAW, "GOST", NULL},
 };
 
 static const qtb_xml_c14n_alg c14n_algs[] = {

@@ -116,14 +116,48 @@ if need_shared; then
         "123456789011"
     expect_rc "same sample today (certificate expired): not passed" 3 \
         "$QTB" verify --trust "$TMP/nca" "$RX/xml/rsa_individual_enveloped.xml"
-    expect_rc "two-signature sample: GOST part INDETERMINATE, exit 3" 3 \
+    cp "$RX/ca/root_test_gost_2022.cer" "$RX/ca/nca_gost2022_test.cer" \
+        "$RX/ca/nca_gost2022_test.crl" "$TMP/nca/"
+    # The RSA certificate expired (2022-01-18) before the GOST one began (2022-07-28): each
+    # signature passes at a time inside its own certificate's validity.
+    expect_rc "two-signature sample at 2021-06-01: RSA passes, GOST not yet valid" 1 \
         "$QTB" verify --trust "$TMP/nca" --at 2021-06-01T00:00:00Z --json \
         "$RX/xml/rsa_and_gost2015_two_signatures.xml"
     json_eq "both signatures reported" "$TMP/out" "len(d['signatures'])" "2"
     json_eq "first (RSA) passes" "$TMP/out" "d['signatures'][0]['indication']" "TOTAL_PASSED"
-    json_eq "second names GOST" "$TMP/out" \
-        "'GOST' in d['signatures'][1]['message'] and d['signatures'][1]['subIndication']" \
-        "CRYPTO_CONSTRAINTS_FAILURE"
+    json_eq "second (GOST) not yet valid" "$TMP/out" "d['signatures'][1]['subIndication']" \
+        "NOT_YET_VALID"
+    expect_rc "two-signature sample at 2022-09-28" 3 \
+        "$QTB" verify --trust "$TMP/nca" --at 2022-09-28T00:00:00Z --json \
+        "$RX/xml/rsa_and_gost2015_two_signatures.xml"
+    json_eq "second (GOST) passes" "$TMP/out" "d['signatures'][1]['indication']" "TOTAL_PASSED"
+    json_eq "second (GOST) signer IIN" "$TMP/out" "d['signatures'][1]['signer']['iin']" \
+        "123456789012"
+    json_eq "first (RSA) expired by then" "$TMP/out" "d['signatures'][0]['subIndication']" \
+        "OUT_OF_BOUNDS_NO_POE"
+    expect_rc "GOST CEO sample at 2025-03-01: exit 0" 0 \
+        "$QTB" verify --trust "$TMP/nca" --at 2025-03-01T00:00:00Z --json \
+        "$RX/xml/gost2015_legal_ceo_enveloped.xml"
+    json_eq "GOST CEO: BIN" "$TMP/out" "d['signatures'][0]['signer']['bin']" "123456789021"
+    # Flipped bytes: the signed text, then the GOST DigestValue of the two-signature file.
+    sed 's/QCxn00hfuH9zCv58/RCxn00hfuH9zCv58/' "$RX/xml/gost2015_legal_ceo_enveloped.xml" \
+        >"$TMP/ceo_tampered.xml"
+    expect_rc "GOST CEO sample, text changed: exit 1" 1 \
+        "$QTB" verify --trust "$TMP/nca" --at 2025-03-01T00:00:00Z --json "$TMP/ceo_tampered.xml"
+    json_eq "GOST CEO tampered: HASH_FAILURE" "$TMP/out" "d['subIndication']" "HASH_FAILURE"
+    python3 - "$RX/xml/rsa_and_gost2015_two_signatures.xml" "$TMP/two_flipped.xml" <<'EOF'
+import sys
+b = open(sys.argv[1], "rb").read()
+i = b.rindex(b"<ds:SignatureValue>") + len(b"<ds:SignatureValue>")
+while b[i:i + 1] in (b"\n", b"\r"):
+    i += 1
+t = bytearray(b); t[i + 4] = ord("B") if t[i + 4] == ord("A") else ord("A")
+open(sys.argv[2], "wb").write(t)
+EOF
+    expect_rc "two-signature sample, GOST SignatureValue changed: exit 1" 1 \
+        "$QTB" verify --trust "$TMP/nca" --at 2022-09-28T00:00:00Z --json "$TMP/two_flipped.xml"
+    json_eq "GOST flipped: SIG_CRYPTO_FAILURE" "$TMP/out" "d['signatures'][1]['subIndication']" \
+        "SIG_CRYPTO_FAILURE"
 fi
 
 finish

@@ -2,6 +2,7 @@
  * XMLDSig verify and sign: the real NCA (Kalkan) samples, the generated test PKI, and the
  * attacks of issue 4 (XXE, billion laughs, XSLT, wrapping, no signature).
  */
+#define _GNU_SOURCE /* memmem */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -641,53 +642,117 @@ static void test_xmldsig__real_nca_rsa(void)
     qtb_free(xml);
 }
 
+/* RSA + GOST 2015 anchors, intermediates and CRLs of the real NCA test PKI. */
+static qtb_trust *nca_all_trust(void)
+{
+    qtb_trust *t = nca_rsa_trust();
+    if (t == NULL ||
+        qtb_trust_add_anchor_file(t, shared("fixtures-real/ca/root_test_gost_2022.cer")) != 0 ||
+        qtb_trust_add_untrusted_file(t, shared("fixtures-real/ca/nca_gost2022_test.cer")) != 0 ||
+        qtb_trust_add_crl_file(t, shared("fixtures-real/ca/nca_gost2022_test.crl")) != 0) {
+        qtb_trust_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* Flip one base64 character of the n-th SignatureValue (0-based), keeping it valid base64. */
+static void flip_sig_value(unsigned char *xml, size_t len, int n)
+{
+    const char *tag = "<ds:SignatureValue>";
+    unsigned char *p = xml;
+    for (int i = 0; i <= n; i++) {
+        p = memmem(p, len - (size_t)(p - xml), tag, strlen(tag));
+        QTB_REQUIRE(p != NULL);
+        p += strlen(tag);
+    }
+    while (*p == '\n' || *p == '\r') {
+        p++;
+    }
+    p[4] = p[4] == 'A' ? 'B' : 'A';
+}
+
 static void test_xmldsig__real_nca_two_signatures(void)
 {
     QTB_NEED_SHARED();
     unsigned char *xml = NULL;
     size_t len = 0;
-    int64_t at = 0;
-    QTB_OK_CALL(qtb_time_parse_rfc3339(&at, "2021-06-01T00:00:00Z"));
+    int64_t at_rsa = 0, at_gost = 0;
+    QTB_OK_CALL(qtb_time_parse_rfc3339(&at_rsa, "2021-06-01T00:00:00Z"));
+    QTB_OK_CALL(qtb_time_parse_rfc3339(&at_gost, "2022-09-28T00:00:00Z"));
     QTB_OK_CALL(qtb_file_read(&xml, &len,
                               shared("fixtures-real/xml/rsa_and_gost2015_two_signatures.xml"),
                               QTB_MAX_SIGNATURE_FILE));
-    qtb_trust *t = nca_rsa_trust();
+    qtb_trust *t = nca_all_trust();
     QTB_REQUIRE(t != NULL);
     qtb_report *r = NULL;
-    json_t *doc = verify_json(&r, (const char *)xml, len, t, at);
+    /* The RSA certificate expired before the GOST one began: each passes at its own time. */
+    json_t *doc = verify_json(&r, (const char *)xml, len, t, at_rsa);
     QTB_REQUIRE(doc != NULL);
     QTB_CHECK(qtb_report_signature_count(r) == 2);
     /* The first (RSA) covers the document without the GOST signature appended after it. */
     QTB_CHECK(qtb_report_signature_indication(r, 0) == QTB_TOTAL_PASSED);
     QTB_CHECK_STR(jpath_str(doc, 0, "signer", "iin"), "123456789011");
-    QTB_CHECK(qtb_report_signature_indication(r, 1) == QTB_INDETERMINATE);
-    QTB_CHECK(qtb_report_signature_subindication(r, 1) == QTB_SUB_CRYPTO_CONSTRAINTS_FAILURE);
-    QTB_CHECK(strstr(qtb_report_signature_message(r, 1), "GOST") != NULL);
+    QTB_CHECK(qtb_report_signature_subindication(r, 1) == QTB_SUB_NOT_YET_VALID);
+    json_decref(doc);
+    qtb_report_free(r);
+    doc = verify_json(&r, (const char *)xml, len, t, at_gost);
+    QTB_REQUIRE(doc != NULL);
+    QTB_CHECK(qtb_report_signature_indication(r, 1) == QTB_TOTAL_PASSED);
+    QTB_CHECK(strstr(qtb_report_signature_message(r, 1), "GOST R 34.10-2015 (512)") != NULL);
     QTB_CHECK_STR(jpath_str(doc, 1, "signer", "iin"), "123456789012");
-    QTB_CHECK(qtb_report_indication(r) != QTB_TOTAL_PASSED);
+    QTB_CHECK(qtb_report_signature_subindication(r, 0) == QTB_SUB_OUT_OF_BOUNDS_NO_POE);
+    json_decref(doc);
+    qtb_report_free(r);
+    /* Negative twin: one character of the GOST SignatureValue changed. */
+    flip_sig_value(xml, len, 1);
+    doc = verify_json(&r, (const char *)xml, len, t, at_gost);
+    QTB_REQUIRE(doc != NULL);
+    QTB_CHECK(qtb_report_signature_indication(r, 1) == QTB_TOTAL_FAILED);
+    QTB_CHECK(qtb_report_signature_subindication(r, 1) == QTB_SUB_SIG_CRYPTO_FAILURE);
     json_decref(doc);
     qtb_report_free(r);
     qtb_trust_free(t);
     qtb_free(xml);
 }
 
-static void test_xmldsig__real_nca_gost_names_algorithm(void)
+static void test_xmldsig__real_nca_gost_ceo(void)
 {
     QTB_NEED_SHARED();
     unsigned char *xml = NULL;
     size_t len = 0;
+    int64_t at = 0;
+    QTB_OK_CALL(qtb_time_parse_rfc3339(&at, "2025-03-01T00:00:00Z"));
     QTB_OK_CALL(qtb_file_read(&xml, &len,
                               shared("fixtures-real/xml/gost2015_legal_ceo_enveloped.xml"),
                               QTB_MAX_SIGNATURE_FILE));
+    qtb_trust *t = nca_all_trust();
+    QTB_REQUIRE(t != NULL);
     qtb_report *r = NULL;
-    json_t *doc = verify_json(&r, (const char *)xml, len, NULL, 0);
+    json_t *doc = verify_json(&r, (const char *)xml, len, t, at);
     QTB_REQUIRE(doc != NULL);
-    QTB_CHECK(qtb_report_indication(r) == QTB_INDETERMINATE);
-    QTB_CHECK(qtb_report_subindication(r) == QTB_SUB_CRYPTO_CONSTRAINTS_FAILURE);
+    QTB_CHECK(qtb_report_indication(r) == QTB_TOTAL_PASSED);
     QTB_CHECK(strstr(qtb_report_signature_message(r, 0), "GOST R 34.10-2015") != NULL);
     QTB_CHECK_STR(jpath_str(doc, 0, "signer", "bin"), "123456789021");
     json_decref(doc);
     qtb_report_free(r);
+    /* Negative twins: the signed text changed; the SignatureValue changed. */
+    unsigned char *m = memmem(xml, len, "QCxn00hfuH9zCv58", 16);
+    QTB_REQUIRE(m != NULL);
+    m[0] = 'R';
+    doc = verify_json(&r, (const char *)xml, len, t, at);
+    QTB_REQUIRE(doc != NULL);
+    QTB_CHECK(qtb_report_subindication(r) == QTB_SUB_HASH_FAILURE);
+    json_decref(doc);
+    qtb_report_free(r);
+    m[0] = 'Q';
+    flip_sig_value(xml, len, 0);
+    doc = verify_json(&r, (const char *)xml, len, t, at);
+    QTB_REQUIRE(doc != NULL);
+    QTB_CHECK(qtb_report_subindication(r) == QTB_SUB_SIG_CRYPTO_FAILURE);
+    json_decref(doc);
+    qtb_report_free(r);
+    qtb_trust_free(t);
     qtb_free(xml);
 }
 
@@ -713,6 +778,6 @@ int main(void)
     QTB_RUN(test_xmldsig__hmac_refused_by_default);
     QTB_RUN(test_xmldsig__real_nca_rsa);
     QTB_RUN(test_xmldsig__real_nca_two_signatures);
-    QTB_RUN(test_xmldsig__real_nca_gost_names_algorithm);
+    QTB_RUN(test_xmldsig__real_nca_gost_ceo);
     return qtb_test_done();
 }
