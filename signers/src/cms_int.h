@@ -139,4 +139,16 @@ int qtb_md_digest(unsigned char *out, size_t *out_len, const X509_ALGOR *alg,
 /* The dotted or short name of an algorithm, for messages. */
 void qtb_algor_name(char *buf, size_t cap, const X509_ALGOR *alg);
 
+/* ---- signing with a Kazakh GOST key (cms_sign_gost.c) ------------------------------------------
+ */
+
+struct qtb_p12;
+struct qtb_cms_sign_options;
+/*
+ * qtb_cms_sign for a store holding a GOST key: Kalkan's SignedData, assembled as DER; with
+ * add_to the earlier SignerInfos, certificates and content are kept byte for byte.
+ */
+int qtb_cms_sign_gost(unsigned char **out, size_t *out_len, const struct qtb_p12 *key,
+                      const struct qtb_cms_sign_options *o) QTB_MUST_USE;
+
 #endif

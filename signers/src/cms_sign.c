@@ -9,6 +9,7 @@
 
 #include <qtb/cms.h>
 
+#include "cms_int.h"
 #include "internal.h"
 #include "ossl_int.h"
 #include "p12_int.h"
@@ -56,10 +57,7 @@ static int to_der(unsigned char **out, size_t *out_len, CMS_ContentInfo *cms)
     return 0;
 }
 
-/*
- * A signing key OpenSSL can use. The GOST signer (gost module) hooks in here: when the store
- * holds a Kazakh GOST key, it will build the SignerInfo itself.
- */
+/* A signing key OpenSSL can use (GOST keys go to qtb_cms_sign_gost before this). */
 static int signing_key(EVP_PKEY **pkey, X509 **cert, const qtb_p12 *key)
 {
     *cert = qtb_p12_cert(key);
@@ -69,7 +67,7 @@ static int signing_key(EVP_PKEY **pkey, X509 **cert, const qtb_p12 *key)
     }
     if (*pkey == NULL) {
         if (qtb_p12_has_key(key)) {
-            return QTB_FAIL(QTB_EUNSUPPORTED, "GOST signing is not supported yet");
+            return QTB_FAIL(QTB_EUNSUPPORTED, "the key store's private key cannot sign here");
         }
         return QTB_FAIL(QTB_EPARSE, "the key store holds no private key");
     }
@@ -220,6 +218,10 @@ int qtb_cms_sign(unsigned char **out, size_t *out_len, const qtb_p12 *key,
     *out = NULL;
     *out_len = 0;
     QTB_TRY(qtb_ossl_init());
+    if (qtb_p12_pkey(key) == NULL && qtb_p12_has_key(key)) {
+        /* A Kazakh GOST key (or an unsupported one, which qtb_cms_sign_gost names). */
+        return qtb_cms_sign_gost(out, out_len, key, opts);
+    }
     EVP_PKEY *pkey = NULL;
     X509 *cert = NULL;
     QTB_TRY(signing_key(&pkey, &cert, key));

@@ -182,6 +182,11 @@ int qtb_gost_privkey_generate(qtb_gost_privkey *out, const qtb_gost_alg *alg) QT
  */
 struct qtb_p12;
 int qtb_gost_privkey_from_p12(qtb_gost_privkey *out, const struct qtb_p12 *p12) QTB_MUST_USE;
+/*
+ * qtb_gost_privkey_from_p12, then checks that Q = d·P is the public key of the store's
+ * certificate (QTB_EPARSE otherwise): the key to sign with. Wipe `out` when done.
+ */
+int qtb_gost_signing_key(qtb_gost_privkey *out, const struct qtb_p12 *p12) QTB_MUST_USE;
 /* Q = d·P. */
 int qtb_gost_pubkey_from_priv(qtb_gost_pubkey *out, const qtb_gost_privkey *key) QTB_MUST_USE;
 

@@ -62,3 +62,24 @@ int qtb_gost_privkey_from_p12(qtb_gost_privkey *out, const struct qtb_p12 *p12)
     }
     return qtb_gost_privkey_from_raw(out, alg, key, key_len);
 }
+
+int qtb_gost_signing_key(qtb_gost_privkey *out, const struct qtb_p12 *p12)
+{
+    QTB_TRY(qtb_gost_privkey_from_p12(out, p12));
+    X509 *cert = qtb_p12_cert(p12);
+    qtb_gost_pubkey mine, theirs;
+    int rc = cert != NULL ? 0 : QTB_FAIL(QTB_EPARSE, "the key store holds no certificate");
+    if (rc == 0) {
+        rc = qtb_gost_pubkey_from_priv(&mine, out);
+    }
+    if (rc == 0 &&
+        (qtb_gost_pubkey_from_spki(&theirs, X509_get_X509_PUBKEY(cert)) < 0 ||
+         theirs.alg != mine.alg || memcmp(theirs.xy, mine.xy, 2 * mine.alg->field_len) != 0)) {
+        rc = QTB_FAIL(QTB_EPARSE, "the key store's GOST private key does not match its "
+                                  "certificate");
+    }
+    if (rc < 0) {
+        qtb_gost_privkey_wipe(out);
+    }
+    return rc;
+}

@@ -1,7 +1,8 @@
 /*
  * XMLDSig signing in Kalkan's profile (shared/reference/gost-kz.md §1.2): an enveloped
  * ds:Signature appended to the root element, Reference URI="" with enveloped-signature +
- * C14N-with-comments, SHA-256, inclusive C14N 1.0 for SignedInfo, the signer's certificate in
+ * C14N-with-comments, SHA-256 (GOST keys: Kalkan's GOST URIs and hashes), inclusive C14N 1.0
+ * for SignedInfo, the signer's certificate in
  * KeyInfo/X509Data/X509Certificate. A second signer appends a sibling that covers the first.
  */
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <qtb/report.h>
 #include <qtb/xmldsig.h>
 
+#include "gost.h"
 #include "internal.h"
 #include "ossl_int.h"
 #include "p12_int.h"
@@ -114,8 +116,8 @@ typedef struct sign_parts {
     xmlNodePtr sig_value;
 } sign_parts;
 
-static int build_signature(sign_parts *sp, xmlNodePtr root, bool ec, const char *cert_b64,
-                           const char *uri)
+static int build_signature(sign_parts *sp, xmlNodePtr root, const char *sig_uri,
+                           const char *digest_uri, const char *cert_b64, const char *uri)
 {
     xmlNodePtr sig = xmlNewNode(NULL, BAD_CAST "Signature");
     if (sig == NULL) {
@@ -136,14 +138,14 @@ static int build_signature(sign_parts *sp, xmlNodePtr root, bool ec, const char 
     xmlNodePtr trs = NULL;
     bool ok =
         si != NULL && add_alg(si, ns, "CanonicalizationMethod", URI_C14N) != NULL &&
-        add_alg(si, ns, "SignatureMethod", ec ? URI_ECDSA_SHA256 : URI_RSA_SHA256) != NULL &&
+        add_alg(si, ns, "SignatureMethod", sig_uri) != NULL &&
         (ref = add_el(si, ns, "Reference", NULL)) != NULL &&
         xmlNewProp(ref, BAD_CAST "URI", BAD_CAST uri) != NULL &&
         (trs = add_el(ref, ns, "Transforms", NULL)) != NULL &&
         add_alg(trs, ns, "Transform", URI_ENVELOPED) != NULL &&
         add_alg(trs, ns, "Transform", uri[0] == '\0' ? URI_C14N_COMMENTS : URI_EXC_C14N) != NULL &&
         xmlAddChild(trs, xmlNewText(BAD_CAST "\n")) != NULL &&
-        add_alg(ref, ns, "DigestMethod", URI_SHA256) != NULL &&
+        add_alg(ref, ns, "DigestMethod", digest_uri) != NULL &&
         (sp->digest_value = add_el(ref, ns, "DigestValue", "")) != NULL &&
         xmlAddChild(ref, xmlNewText(BAD_CAST "\n")) != NULL &&
         xmlAddChild(si, xmlNewText(BAD_CAST "\n")) != NULL &&
@@ -172,20 +174,33 @@ static int set_b64(xmlNodePtr el, const unsigned char *data, size_t len)
     return 0;
 }
 
+/* SHA-256, or the GOST hash `gost` when it is not QTB_GOST_HASH_NONE (Kalkan's GOST profile). */
 static int digest_document(unsigned char *md, unsigned int *md_len, xmlDocPtr doc, xmlNodePtr sig,
-                           const xmlNode *target)
+                           const xmlNode *target, qtb_gost_hash gost)
 {
     qtb_xml_nodeset s;
     memset(&s, 0, sizeof(s));
     s.root = target;
     s.excl[s.nexcl++] = sig; /* enveloped-signature; URI="" leaves comments out */
+    int mode = target != NULL ? XML_C14N_EXCLUSIVE_1_0 : XML_C14N_1_0;
+    if (gost != QTB_GOST_HASH_NONE) {
+        qtb_buf b;
+        qtb_buf_init(&b, QTB_MAX_SIGNATURE_FILE);
+        size_t n = 0;
+        int rc = qtb_xml_c14n(NULL, &b, doc, &s, mode, false);
+        if (rc == 0) {
+            rc = qtb_gost_digest(md, EVP_MAX_MD_SIZE, &n, gost, b.data, b.len);
+        }
+        qtb_buf_dispose(&b);
+        *md_len = (unsigned int)n;
+        return rc;
+    }
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int rc = 0;
     if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
         rc = QTB_FAIL_SSL(QTB_ECRYPTO, "cannot start SHA-256");
     } else {
-        rc = qtb_xml_c14n(ctx, NULL, doc, &s,
-                          target != NULL ? XML_C14N_EXCLUSIVE_1_0 : XML_C14N_1_0, false);
+        rc = qtb_xml_c14n(ctx, NULL, doc, &s, mode, false);
     }
     if (rc == 0 && EVP_DigestFinal_ex(ctx, md, md_len) != 1) {
         rc = QTB_FAIL_SSL(QTB_ECRYPTO, "SHA-256 failed");
@@ -243,15 +258,21 @@ int qtb_xml_sign_id(char **out, size_t *out_len, const unsigned char *xml, size_
     qtb_ossl_init();
     EVP_PKEY *pkey = qtb_p12_pkey(key);
     X509 *cert = qtb_p12_cert(key);
-    if (pkey == NULL || cert == NULL) {
-        return QTB_FAIL(QTB_EUNSUPPORTED,
-                        "the key store has no RSA or EC private key (GOST signing is not yet "
-                        "supported)");
+    /* A Kazakh GOST key: Kalkan's URIs (gost-kz.md §1.2), r||s little-endian. */
+    qtb_gost_privkey gkey;
+    memset(&gkey, 0, sizeof(gkey));
+    bool gost = pkey == NULL && cert != NULL && qtb_p12_has_key(key);
+    if (gost) {
+        QTB_TRY(qtb_gost_signing_key(&gkey, key));
+    } else if (pkey == NULL || cert == NULL) {
+        return QTB_FAIL(QTB_EUNSUPPORTED, "the key store has no private key to sign with");
     }
-    bool ec = EVP_PKEY_is_a(pkey, "EC");
-    if (!ec && !EVP_PKEY_is_a(pkey, "RSA")) {
-        return QTB_FAIL(QTB_EUNSUPPORTED, "XML signing supports RSA and EC keys only");
+    bool ec = !gost && EVP_PKEY_is_a(pkey, "EC");
+    if (!gost && !ec && !EVP_PKEY_is_a(pkey, "RSA")) {
+        return QTB_FAIL(QTB_EUNSUPPORTED, "XML signing supports RSA, EC and GOST keys only");
     }
+    const char *sig_uri = gost ? gkey.alg->sig_uri : ec ? URI_ECDSA_SHA256 : URI_RSA_SHA256;
+    const char *digest_uri = gost ? gkey.alg->digest_uri : URI_SHA256;
 
     xmlDocPtr doc = NULL;
     char *cert_b64 = NULL;
@@ -281,18 +302,29 @@ int qtb_xml_sign_id(char **out, size_t *out_len, const unsigned char *xml, size_
     QTB_TRY_GOTO(cert_base64(&cert_b64, cert));
     sign_parts sp;
     memset(&sp, 0, sizeof(sp));
-    QTB_TRY_GOTO(build_signature(&sp, root, ec, cert_b64, uri));
+    QTB_TRY_GOTO(build_signature(&sp, root, sig_uri, digest_uri, cert_b64, uri));
 
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
-    QTB_TRY_GOTO(digest_document(md, &md_len, doc, sp.sig, target));
+    QTB_TRY_GOTO(digest_document(md, &md_len, doc, sp.sig, target,
+                                 gost ? gkey.alg->hash : QTB_GOST_HASH_NONE));
     QTB_TRY_GOTO(set_b64(sp.digest_value, md, md_len));
 
     qtb_xml_nodeset s;
     memset(&s, 0, sizeof(s));
     s.root = sp.signed_info;
     QTB_TRY_GOTO(qtb_xml_c14n(NULL, &si, doc, &s, XML_C14N_1_0, false));
-    QTB_TRY_GOTO(sign_bytes(&sig, &sig_len, pkey, ec, si.data, si.len));
+    if (gost) {
+        sig_len = 2 * gkey.alg->field_len;
+        sig = qtb_malloc(sig_len);
+        if (sig == NULL) {
+            rc = QTB_FAIL(QTB_ENOMEM, "out of memory");
+            goto done;
+        }
+        QTB_TRY_GOTO(qtb_gost_sign(sig, sig_len, &sig_len, &gkey, si.data, si.len));
+    } else {
+        QTB_TRY_GOTO(sign_bytes(&sig, &sig_len, pkey, ec, si.data, si.len));
+    }
     QTB_TRY_GOTO(set_b64(sp.sig_value, sig, sig_len));
 
     xmlDocDumpMemoryEnc(doc, &dump, &dump_len, "UTF-8");
@@ -308,6 +340,7 @@ int qtb_xml_sign_id(char **out, size_t *out_len, const unsigned char *xml, size_
     *out_len = (size_t)dump_len;
     rc = 0;
 done:
+    qtb_gost_privkey_wipe(&gkey);
     xmlFree(dump);
     qtb_free(sig);
     qtb_free(cert_b64);

@@ -36,9 +36,11 @@ typedef struct qtb_cms_sign_options {
     }
 
 /**
- * Sign with the key of a PKCS#12 store (RSA or ECDSA; GOST when the gost module provides it).
+ * Sign with the key of a PKCS#12 store: RSA or ECDSA through OpenSSL (SHA-256), or a Kazakh
+ * GOST key (34.10-2015/512, 34.310-2004) in Kalkan's format (GOST digest and signature OIDs,
+ * r||s little-endian).
  * @param out the DER of the CMS ContentInfo; free with qtb_free_bytes.
- * @return 0; QTB_EUNSUPPORTED for a key OpenSSL cannot sign with (GOST for now) or an add_to
+ * @return 0; QTB_EUNSUPPORTED for a key that cannot sign (Tumar GOST, unknown) or an add_to
  *         CMS whose content is missing; QTB_EPARSE for a malformed add_to; QTB_EIO for the
  *         content file; QTB_ECRYPTO; QTB_ENOMEM.
  */
