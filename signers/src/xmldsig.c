@@ -786,6 +786,11 @@ static int check_reference(ref_out *ro, verify_ctx *x, sig_shape *sh, size_t sig
     }
 
     const qtb_xml_digest_alg *da = qtb_xml_digest_alg_find(r->digest_uri);
+    if (da == NULL && qtb_xml_uri_is_gost(r->digest_uri)) {
+        fail_with(v, QTB_INDETERMINATE, QTB_SUB_CRYPTO_CONSTRAINTS_FAILURE,
+                  "unsupported GOST DigestMethod \"%.100s\"", r->digest_uri);
+        return 0;
+    }
     if (da == NULL) {
         fail_with(v, QTB_TOTAL_FAILED, QTB_SUB_FORMAT_FAILURE, "unknown DigestMethod \"%.100s\"",
                   r->digest_uri ? r->digest_uri : "");
@@ -1629,6 +1634,11 @@ static int prepare(one_sig *o)
     if (o->ca == NULL) {
         fail_with(&o->v, QTB_TOTAL_FAILED, QTB_SUB_FORMAT_FAILURE,
                   "CanonicalizationMethod \"%.100s\" is not accepted", cm ? cm : "");
+        return 0;
+    }
+    if (o->sa == NULL && qtb_xml_uri_is_gost(sm)) {
+        fail_with(&o->v, QTB_INDETERMINATE, QTB_SUB_CRYPTO_CONSTRAINTS_FAILURE,
+                  "unsupported GOST SignatureMethod \"%.100s\"", sm);
         return 0;
     }
     if (o->sa == NULL) {

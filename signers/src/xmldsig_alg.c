@@ -127,3 +127,24 @@ const qtb_xml_c14n_alg *qtb_xml_c14n_alg_find(const char *uri)
     }
     return NULL;
 }
+
+bool qtb_xml_uri_is_gost(const char *uri)
+{
+    if (uri == NULL) {
+        return false;
+    }
+    if (strncmp(uri, PKIGOVKZ, strlen(PKIGOVKZ)) == 0) {
+        return true;
+    }
+    for (const char *p = uri; *p != '\0'; p++) {
+        static const char g[] = "gost";
+        size_t i = 0;
+        while (i < 4 && p[i] != '\0' && (p[i] | 0x20) == g[i]) {
+            i++;
+        }
+        if (i == 4) {
+            return true;
+        }
+    }
+    return false;
+}

@@ -72,6 +72,11 @@ typedef struct qtb_xml_c14n_alg {
 const qtb_xml_digest_alg *qtb_xml_digest_alg_find(const char *uri);
 const qtb_xml_sig_alg *qtb_xml_sig_alg_find(const char *uri);
 const qtb_xml_c14n_alg *qtb_xml_c14n_alg_find(const char *uri);
+/*
+ * True for a URI that names some GOST variant (Kalkan's pkigovkz namespace, or "gost" in it):
+ * an unknown one is an unsupported algorithm (CRYPTO_CONSTRAINTS_FAILURE), not a format error.
+ */
+bool qtb_xml_uri_is_gost(const char *uri);
 
 /*
  * Parse untrusted XML: no network, no file system, no DTD at all (a DOCTYPE stops the parser

@@ -227,4 +227,31 @@ vj "unknown GOST parameter set" 3 "$TMP/t2015" "$TMP/unkparam.p7s"
 json_eq "unknown parameter set: named" "$TMP/j.json" \
     "$(sig 0 subIndication) + ' ' + str('1.2.398.3.10.1.1.2.2.9' in d['signatures'][0]['message'])" \
     "CRYPTO_CONSTRAINTS_FAILURE True"
+# XML: an unknown GOST SignatureMethod or DigestMethod URI, a certificate with an unknown
+# parameter set (its key cannot be read, so the GOST algorithm is named).
+X="$TMP/gost2015_individual_valid_2026.xml"
+sed 's/gostr34102015-gostr34112015-512/gostr34102015-gostr34112015-1024/' "$X" >"$TMP/unk_sm.xml"
+vj "XML: unknown GOST SignatureMethod" 3 "$TMP/t2015" "$TMP/unk_sm.xml"
+json_eq "XML unknown SignatureMethod: named" "$TMP/j.json" \
+    "$(sig 0 subIndication) + ' ' + str('gostr34112015-1024' in d['signatures'][0]['message'])" \
+    "CRYPTO_CONSTRAINTS_FAILURE True"
+sed 's/:gostr34112015-512"/:gostr34112015-1024"/' "$X" >"$TMP/unk_dm.xml"
+vj "XML: unknown GOST DigestMethod" 3 "$TMP/t2015" "$TMP/unk_dm.xml"
+json_eq "XML unknown DigestMethod: CRYPTO_CONSTRAINTS_FAILURE" "$TMP/j.json" \
+    "$(sig 0 subIndication)" CRYPTO_CONSTRAINTS_FAILURE
+python3 - "$X" "$TMP/unk_param.xml" <<'EOF'
+import base64, re, sys
+x = open(sys.argv[1], encoding="utf-8").read()
+m = re.search(r"<ds:X509Certificate>([^<]*)</ds:X509Certificate>", x)
+der = base64.b64decode(re.sub(r"\s|&#13;", "", m.group(1)))
+ps = bytes.fromhex("060a2a830e030a0101020201")
+assert der.count(ps) == 1
+der = der.replace(ps, bytes.fromhex("060a2a830e030a0101020209"))
+x = x[:m.start(1)] + base64.b64encode(der).decode() + x[m.end(1):]
+open(sys.argv[2], "w", encoding="utf-8").write(x)
+EOF
+vj "XML: certificate with an unknown GOST parameter set" 3 "$TMP/t2015" "$TMP/unk_param.xml"
+json_eq "XML unknown parameter set: named" "$TMP/j.json" \
+    "$(sig 0 subIndication) + ' ' + str('1.2.398.3.10.1.1.2.2.9' in d['signatures'][0]['message'])" \
+    "CRYPTO_CONSTRAINTS_FAILURE True"
 finish
