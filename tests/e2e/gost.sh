@@ -91,6 +91,36 @@ EOF
 grep -q 'gostr34102015-gostr34112015-512' "$TMP/gost2015_individual_valid_2026.xml" &&
     ok "XML SignatureMethod is Kalkan's pkigovkz URI" || fail "XML SignatureMethod URI"
 
+# Kalkan's layout, compared with the real NCANode/Kalkan sample: the same digestAlgorithm and
+# signatureAlgorithm encodings (with NULL parameters), signed attributes contentType,
+# signingTime, messageDigest in that (DER) order, a 128-byte signature OCTET STRING.
+python3 - "$R/cms/gost2015_rsa_two_signers_attached.p7s" "$TMP/gost2015_legal_ceo_valid_2026.p7s" <<'EOF' &&
+import sys
+def tlv(b, i):
+    n = b[i + 1]
+    if n < 0x80:
+        return i + 2, i + 2 + n
+    k = n & 0x7f
+    return i + 2 + k, i + 2 + k + int.from_bytes(b[i + 2:i + 2 + k], "big")
+def children(b, i):
+    s, e = tlv(b, i)
+    out = []
+    while s < e:
+        out.append(s)
+        s = tlv(b, s)[1]
+    return out
+def layout(b, which):
+    sd = children(b, children(b, 0)[1])[0]
+    si = children(b, children(b, sd)[-1])[which]
+    f = children(b, si)
+    raw = lambda i: b[i:tlv(b, i)[1]]
+    attrs = [raw(children(b, a)[0]) for a in children(b, f[3])]
+    return (raw(f[0]), b[f[1]], raw(f[2]), b[f[3]], attrs, raw(f[4]), b[f[5]], tlv(b, f[5])[1] - tlv(b, f[5])[0])
+real, ours = layout(open(sys.argv[1], "rb").read(), 0), layout(open(sys.argv[2], "rb").read(), 0)
+assert real == ours, (real, ours)
+EOF
+    ok "GOST SignerInfo laid out as Kalkan's" || fail "GOST SignerInfo layout differs from Kalkan's"
+
 # ---- revoked 2026 keys: the signature is sound, the CRL says REVOKED --------------------------
 for key in gost2015_individual_revoked_2026 gost2015_legal_ceo_revoked_2026; do
     p12="$R/p12/$key.p12"
