@@ -212,6 +212,22 @@ vj "RSA + GOST now: GOST passes" 3 "$TMP/tall" "$TMP/rsa_gost.p7s"
 json_eq "RSA + GOST now: GOST signer passes" "$TMP/j.json" "$(sig 1 indication)" TOTAL_PASSED
 json_eq "RSA + GOST now: GOST CEO identified" "$TMP/j.json" "$(who 1)" 123456789011/123456789021
 
+# A BER (indefinite-length, `openssl cms -stream`) RSA CMS of the generated PKI gets a GOST
+# co-signer: the outer wrappers are re-encoded, the RSA SignerInfo and content are not.
+PK="$FIX/pki"
+if openssl cms -sign -stream -binary -nodetach -outform DER -in "$TMP/doc.txt" \
+    -signer "$PK/certs/rsa_individual_sign.pem" -inkey "$PK/keys/rsa_individual_sign.key.pem" \
+    -out "$TMP/ber.p7s" 2>"$TMP/err"; then
+    mkdir -p "$TMP/tmix"
+    cp "$PK"/trust/rsa/* "$TMP/t2015"/* "$TMP/tmix/"
+    expect_rc "add GOST to a BER RSA CMS" 0 "$QTB" sign --p12 "$CEO" --password-env QTB_PW \
+        --add-to "$TMP/ber.p7s" --out "$TMP/ber_gost.p7s" -
+    vj "BER RSA + GOST: both pass" 0 "$TMP/tmix" "$TMP/ber_gost.p7s"
+    json_eq "BER RSA + GOST: two signers" "$TMP/j.json" "len(d['signatures'])" 2
+else
+    fail "openssl cms -sign -stream: $(head -c 300 "$TMP/err")"
+fi
+
 src="$TMP/gost2015_legal_ceo_valid_2026.det.p7s"
 expect_rc "add GOST to a detached GOST CMS" 0 "$QTB" sign --p12 "$EMP" --password-env QTB_PW \
     --add-to "$src" --out "$TMP/two_gost.p7s" "$TMP/doc.txt"
