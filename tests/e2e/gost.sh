@@ -136,6 +136,24 @@ for key in gost2015_individual_revoked_2026 gost2015_legal_ceo_revoked_2026; do
     json_eq "$key: XML REVOKED" "$TMP/j.json" "$(sig 0 subIndication)" REVOKED
 done
 
+# The GOST CRLs themselves: signatures valid as given, a flipped byte breaks them, and then no
+# revocation answer is possible (never TOTAL_PASSED).
+expect_rc "GOST 2015 trust folder: CRL signature verifies" 0 "$QTB" trust --json "$TMP/t2015"
+expect_rc "GOST 2004 trust folder at 2022-05-01: CRL signature verifies" 0 "$QTB" trust --json \
+    --at 2022-05-01T00:00:00Z "$TMP/t2004"
+mkdir -p "$TMP/tflip"
+cp "$R/ca/root_test_gost_2022.cer" "$R/ca/nca_gost2022_test.cer" "$TMP/tflip/"
+python3 - "$R/ca/nca_gost2022_test.crl" "$TMP/tflip/nca_gost2022_test.crl" <<'EOF'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[-20] ^= 1  # inside the signature value
+open(sys.argv[2], "wb").write(b)
+EOF
+expect_rc "GOST CRL with a flipped byte: trust listing fails" 1 "$QTB" trust "$TMP/tflip"
+vj "revoked key, CRL flipped: not passed" 3 "$TMP/tflip" \
+    "$TMP/gost2015_individual_revoked_2026.p7s"
+vj "valid key, CRL flipped: not passed" 3 "$TMP/tflip" "$TMP/gost2015_individual_valid_2026.p7s"
+
 # ---- expired GOST 2015 keys: pass at a time inside their validity ------------------------------
 expect_rc "gost2015_legal_ceo_2024: sign" 0 "$QTB" sign --p12 "$R/p12/gost2015_legal_ceo_2024.p12" \
     --password-env QTB_PW --out "$TMP/ceo2024.p7s" "$TMP/doc.txt"
