@@ -153,6 +153,39 @@ v "signer signature flipped (with timestamp)" 1 --at 2025-03-01T00:00:00Z "$TMP/
 json_eq "signer flipped: SIG_CRYPTO_FAILURE" "$TMP/j.json" "$(sig 0 subIndication)" \
     SIG_CRYPTO_FAILURE
 
+# With the TSA's own certificate trusted explicitly (a pinned TSA), the token is a proof of
+# existence: at 2026-11-01, after the CEO certificate expired (2025-10-29), the signature
+# passes at the token's genTime; without the pin it is OUT_OF_BOUNDS_NO_POE.
+python3 - "$R/cms/gost2015_legal_ceo_attached_tsp.p7s" "$TMP/token.der" <<'EOF'
+import sys
+b = open(sys.argv[1], "rb").read()
+def tlv(b, i):
+    n = b[i + 1]
+    if n < 0x80:
+        return i + 2, i + 2 + n
+    k = n & 0x7f
+    return i + 2 + k, i + 2 + k + int.from_bytes(b[i + 2:i + 2 + k], "big")
+oid = bytes.fromhex("060b2a864886f70d010910020e")  # id-aa-signatureTimeStampToken
+s = tlv(b, b.index(oid) + len(oid))[0]
+open(sys.argv[2], "wb").write(b[s:tlv(b, s)[1]])
+EOF
+mkdir -p "$TMP/tsa_pinned" "$TMP/tsa_not_pinned"
+cp "$R/ca/root_test_gost_2022.cer" "$R/ca/nca_gost2022_test.cer" "$R/ca/nca_gost2022_test.crl" \
+    "$TMP/tsa_pinned/"
+cp "$TMP/tsa_pinned"/* "$TMP/tsa_not_pinned/"
+openssl pkcs7 -inform DER -in "$TMP/token.der" -print_certs -out "$TMP/tsa_pinned/tsa.pem"
+expect_rc "pinned TSA: passes at the token's time" 0 "$QTB" verify --json \
+    --trust "$TMP/tsa_pinned" --at 2026-11-01T00:00:00Z "$R/cms/gost2015_legal_ceo_attached_tsp.p7s"
+json_eq "pinned TSA: timestamp PASSED, best time = genTime" "$TMP/out" \
+    "d['signatures'][0]['timestamp']['indication'] + ' ' + d['signatures'][0]['bestSignatureTime']" \
+    "PASSED 2025-02-24T19:23:14Z"
+expect_rc "TSA not pinned: no POE" 3 "$QTB" verify --json --trust "$TMP/tsa_not_pinned" \
+    --at 2026-11-01T00:00:00Z "$R/cms/gost2015_legal_ceo_attached_tsp.p7s"
+json_eq "TSA not pinned: OUT_OF_BOUNDS_NO_POE" "$TMP/out" "d['signatures'][0]['subIndication']" \
+    OUT_OF_BOUNDS_NO_POE
+expect_rc "pinned TSA, token signature flipped: no POE" 3 "$QTB" verify --json \
+    --trust "$TMP/tsa_pinned" --at 2026-11-01T00:00:00Z "$TMP/flip_tsa.p7s"
+
 # NCALayer hands out bare base64: same verdict.
 base64 -w0 "$R/cms/rsa_individual_attached.p7s" >"$TMP/b64.txt"
 v "rsa attached as base64" 0 --at "$AT" "$TMP/b64.txt"
