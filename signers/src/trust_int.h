@@ -20,12 +20,25 @@
 /* The leaf must be allowed to sign documents (keyUsage digitalSignature or nonRepudiation). */
 #define QTB_PATH_FOR_SIGNING 0x1u
 
+/* What the leaf's extendedKeyUsage holds (reported, not enforced: callers decide). */
+#define QTB_EKU_PRESENT 0x01u          /* the extension is there */
+#define QTB_EKU_EMAIL_PROTECTION 0x02u /* 1.3.6.1.5.5.7.3.4 (NCA SIGN certificates) */
+#define QTB_EKU_CLIENT_AUTH 0x04u      /* 1.3.6.1.5.5.7.3.2 (NCA AUTH certificates) */
+#define QTB_EKU_ANY 0x08u              /* anyExtendedKeyUsage */
+#define QTB_EKU_NCA_ROLE 0x10u         /* under 1.2.398.3.3.4.1 (holder and role, kz-pki §3.2) */
+#define QTB_EKU_OTHER 0x20u            /* anything else */
+
 typedef struct qtb_path_result {
     qtb_indication indication; /* TOTAL_PASSED only when the whole path checked out */
     qtb_subindication sub;
-    char message[512];       /* one line: which certificate, what failed */
-    STACK_OF(X509) * chain;  /* leaf first, anchor last (as far as it was built); owned */
-    int64_t revocation_time; /* when the leaf was revoked (0 if not revoked) */
+    char message[512];      /* one line: which certificate, what failed (or what was checked) */
+    STACK_OF(X509) * chain; /* leaf first, anchor last (as far as it was built); owned */
+    /*
+     * When the leaf is listed on the CRL used (0 if not listed). Also set when the revocation
+     * came after sig_time and the verdict therefore passes: read the indication, not this.
+     */
+    int64_t revocation_time;
+    unsigned leaf_eku; /* QTB_EKU_* bits */
 } qtb_path_result;
 
 /*
@@ -40,15 +53,33 @@ typedef struct qtb_path_result {
  *   - an algorithm we cannot check           INDETERMINATE / CRYPTO_CONSTRAINTS_FAILURE
  *   - leaf expired at sig_time               INDETERMINATE / OUT_OF_BOUNDS_NO_POE
  *   - leaf not yet valid at sig_time         TOTAL_FAILED / NOT_YET_VALID
- *   - a CA expired, basicConstraints/keyUsage/pathLen wrong, unknown critical extension
+ *   - a CA (anchor included) expired at sig_time
+ *                                            INDETERMINATE / OUT_OF_BOUNDS_NO_POE (as DSS)
+ *   - a CA not yet valid, basicConstraints/keyUsage/pathLen/nameConstraints wrong, unknown
+ *     critical extension, leaf keyUsage not for signing (QTB_PATH_FOR_SIGNING)
  *                                            INDETERMINATE / CHAIN_CONSTRAINTS_FAILURE
  *   - leaf revoked at or before sig_time     TOTAL_FAILED / REVOKED
  *   - a CA revoked                           INDETERMINATE / REVOKED_CA_NO_POE
  *   - the issuer's CRL is stale or unusable  INDETERMINATE / TRY_LATER
  *   - otherwise                              TOTAL_PASSED
- * A CRL is used only if its signature verifies with the issuer's key and its issuer name
- * matches; it is fresh when thisUpdate >= sig_time or now <= nextUpdate. When the trust set
- * has no CRL for an issuer, revocation is reported as not checked in the message.
+ * When several apply, the first in this order wins: REVOKED, NOT_YET_VALID,
+ * CHAIN_CONSTRAINTS_FAILURE, REVOKED_CA_NO_POE, OUT_OF_BOUNDS_NO_POE, TRY_LATER.
+ *
+ * A CRL is used only if its issuer name matches (and its AKI the issuer's SKI, when both are
+ * present), its signature verifies with the issuer's key, it has no critical extension we do
+ * not process and its issuingDistributionPoint scope covers the certificate; of those, the one
+ * with the latest thisUpdate is used. A certificate listed there is revoked at its
+ * revocationDate (certificateHold counts; removeFromCRL does not), whatever the CRL's age. A
+ * certificate not listed is good only if that CRL is fresh: thisUpdate >= sig_time or
+ * now <= nextUpdate; otherwise TRY_LATER. CRLs of the issuer exist but none is usable (bad
+ * signature, unknown critical extension): TRY_LATER, naming why. No CRL of the issuer at all:
+ * not checked, said in the message, not a failure. Delta CRLs are not used yet.
+ *
+ * Cached inside `t` across calls (thread-safe): the verdict of each certificate and CRL
+ * signature, keyed by the SHA-256 of the signed object and of the signer's certificate.
+ * Validity, constraints and revocation are evaluated on every call.
+ *
+ * *out is initialised here (do not pass a result holding a chain); dispose it when done.
  * Returns 0 when validation ran (verdict in *out), negative on internal failure.
  */
 int qtb_trust_validate(qtb_path_result *out, const qtb_trust *t, X509 *leaf, STACK_OF(X509) * extra,

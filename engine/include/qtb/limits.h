@@ -10,7 +10,10 @@
 #define QTB_MAX_TRUST_FILE (16u << 20)        /**< one file in a trust folder (CRLs can be big) */
 #define QTB_MAX_TRUST_FILES 4096u             /**< files read from one trust folder */
 #define QTB_MAX_PASSWORD 1024u                /**< a key store password */
+#define QTB_MAX_P12_BAGS 256u                 /**< safe bags in one PKCS#12 file */
+#define QTB_MAX_P12_CERTS 64u                 /**< certificates in one PKCS#12 file */
 #define QTB_MAX_CHAIN_DEPTH 8u                /**< certificates in one path, anchor included */
+#define QTB_MAX_PATH_TRIES 32u                /**< issuer candidates tried while building a path */
 #define QTB_MAX_SIGNERS 64u                   /**< SignerInfos in a CMS, signatures in an XML */
 #define QTB_MAX_CMS_CERTS 64u                 /**< certificates carried in one CMS */
 #define QTB_MAX_XML_DEPTH 256u                /**< XML element nesting */

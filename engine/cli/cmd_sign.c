@@ -1,0 +1,280 @@
+/*
+ * qoltanba sign: make a CMS SignedData (attached or detached), add a co-signer to an existing
+ * one, or attach an RFC 3161 timestamp token to a signer (CAdES-T).
+ *
+ * Each output form is one branch below: CMS now; the XML signer (`--xml`) and the GOST key
+ * path add theirs beside it.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qtb/cms.h>
+#include <qtb/error.h>
+#include <qtb/limits.h>
+#include <qtb/p12.h>
+
+#include "cli.h"
+
+#define CMD "sign"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: qoltanba sign --p12 FILE [--password-file F | --password-env VAR]\n"
+            "                     [--detached] [--add-to CMS] [--pem | --base64] --out OUT INPUT\n"
+            "       qoltanba sign --timestamp-token TOKEN [--signer N] [--pem | --base64]\n"
+            "                     --out OUT CMS\n\n"
+            "Sign INPUT as CMS SignedData (SHA-256; signed attributes contentType, messageDigest,\n"
+            "signingTime; the signer certificate included), with the RSA or ECDSA key of a\n"
+            "PKCS#12 store. The password is read from a file, an environment variable or the\n"
+            "terminal, never from the command line.\n\n"
+            "  --p12 FILE             the key store\n"
+            "  --password-file F      first line of F is the password\n"
+            "  --password-env VAR     the password is in environment variable VAR\n"
+            "  --detached             leave INPUT out of the CMS\n"
+            "  --add-to CMS           add a co-signer to an existing CMS (earlier signers are\n"
+            "                         kept); INPUT is its detached content, or '-' if attached\n"
+            "  --timestamp-token TOK  add an RFC 3161 token (DER) to signer N (default 1) of CMS\n"
+            "  --pem | --base64       output PEM or bare base64 (as NCALayer) instead of DER\n"
+            "  --out OUT              where to write the signature\n");
+}
+
+enum out_form { OUT_DER, OUT_PEM, OUT_BASE64 };
+
+static int write_output(const char *path, const unsigned char *der, size_t len, enum out_form f)
+{
+    FILE *fp = fopen(path, "wb");
+    if (fp == NULL) {
+        return cli_error(CMD, "cannot write %s", path);
+    }
+    bool ok = true;
+    if (f == OUT_DER) {
+        ok = fwrite(der, 1, len, fp) == len;
+    } else {
+        static const char b64[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        if (f == OUT_PEM) {
+            ok = fputs("-----BEGIN CMS-----\n", fp) >= 0;
+        }
+        size_t col = 0;
+        for (size_t i = 0; ok && i < len; i += 3) {
+            unsigned v = (unsigned)der[i] << 16;
+            v |= i + 1 < len ? (unsigned)der[i + 1] << 8 : 0;
+            v |= i + 2 < len ? der[i + 2] : 0;
+            char q[4] = {b64[(v >> 18) & 63], b64[(v >> 12) & 63],
+                         i + 1 < len ? b64[(v >> 6) & 63] : '=', i + 2 < len ? b64[v & 63] : '='};
+            ok = fwrite(q, 1, 4, fp) == 4;
+            col += 4;
+            if (ok && f == OUT_PEM && col == 64) {
+                ok = fputc('\n', fp) != EOF;
+                col = 0;
+            }
+        }
+        if (ok && (f == OUT_BASE64 || col != 0)) {
+            ok = fputc('\n', fp) != EOF;
+        }
+        if (ok && f == OUT_PEM) {
+            ok = fputs("-----END CMS-----\n", fp) >= 0;
+        }
+    }
+    if (fclose(fp) != 0) {
+        ok = false;
+    }
+    if (!ok) {
+        return cli_error(CMD, "cannot write %s", path);
+    }
+    return 0;
+}
+
+typedef struct sign_args {
+    const char *p12;
+    const char *password_file;
+    const char *password_env;
+    const char *add_to;
+    const char *timestamp_token;
+    long signer_index;
+    bool detached;
+    enum out_form form;
+    const char *out;
+    const char *input;
+} sign_args;
+
+static int sign_cms(const sign_args *a, unsigned char **out, size_t *out_len)
+{
+    int rc = CLI_ERROR;
+    unsigned char *p12 = NULL, *existing = NULL;
+    size_t p12_len = 0, existing_len = 0;
+    qtb_p12 *key = NULL;
+    char password[QTB_MAX_PASSWORD + 1];
+    password[0] = '\0';
+    if (cli_read_file(CMD, &p12, &p12_len, a->p12, QTB_MAX_CERT_FILE) != 0 ||
+        cli_read_password(CMD, password, sizeof(password), a->password_file, a->password_env,
+                          "PKCS#12 password: ") != 0) {
+        goto done;
+    }
+    int lrc = qtb_p12_open(&key, p12, p12_len, password);
+    cli_wipe(password, sizeof(password));
+    if (lrc != 0) {
+        rc = cli_lib_error(CMD, a->p12);
+        goto done;
+    }
+    qtb_cms_sign_options o = QTB_CMS_SIGN_OPTIONS_INIT;
+    if (a->detached) {
+        o.flags |= QTB_CMS_SIGN_DETACHED;
+    }
+    if (strcmp(a->input, "-") != 0) {
+        o.content_path = a->input;
+    } else if (a->add_to == NULL) {
+        rc = cli_error(CMD, "INPUT '-' is only for --add-to with an attached CMS");
+        goto done;
+    }
+    if (a->add_to != NULL) {
+        if (cli_read_file(CMD, &existing, &existing_len, a->add_to, QTB_MAX_SIGNATURE_FILE) != 0) {
+            goto done;
+        }
+        o.add_to = existing;
+        o.add_to_len = existing_len;
+    }
+    if (qtb_cms_sign(out, out_len, key, &o) != 0) {
+        const qtb_error *e = qtb_error_last();
+        rc = e->code == QTB_EIO ? cli_lib_error(CMD, a->input) : cli_lib_error(CMD, "signing");
+        goto done;
+    }
+    rc = 0;
+done:
+    qtb_p12_free(key);
+    free(existing);
+    free(p12);
+    return rc;
+}
+
+static int add_timestamp(const sign_args *a, unsigned char **out, size_t *out_len)
+{
+    int rc = CLI_ERROR;
+    unsigned char *cms = NULL, *tok = NULL;
+    size_t cms_len = 0, tok_len = 0;
+    if (cli_read_file(CMD, &cms, &cms_len, a->input, QTB_MAX_SIGNATURE_FILE) != 0 ||
+        cli_read_file(CMD, &tok, &tok_len, a->timestamp_token, QTB_MAX_CERT_FILE) != 0) {
+        goto done;
+    }
+    if (qtb_cms_add_timestamp(out, out_len, cms, cms_len, (size_t)(a->signer_index - 1), tok,
+                              tok_len) != 0) {
+        rc = cli_lib_error(CMD, a->input);
+        goto done;
+    }
+    rc = 0;
+done:
+    free(tok);
+    free(cms);
+    return rc;
+}
+
+static int parse_args(sign_args *a, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"p12", required_argument, NULL, 'k'},
+        {"password-file", required_argument, NULL, 'f'},
+        {"password-env", required_argument, NULL, 'e'},
+        {"detached", no_argument, NULL, 'd'},
+        {"add-to", required_argument, NULL, 'a'},
+        {"timestamp-token", required_argument, NULL, 't'},
+        {"signer", required_argument, NULL, 's'},
+        {"pem", no_argument, NULL, 'p'},
+        {"base64", no_argument, NULL, 'b'},
+        {"out", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(a, 0, sizeof(*a));
+    a->signer_index = 1;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'k':
+            a->p12 = optarg;
+            break;
+        case 'f':
+            a->password_file = optarg;
+            break;
+        case 'e':
+            a->password_env = optarg;
+            break;
+        case 'd':
+            a->detached = true;
+            break;
+        case 'a':
+            a->add_to = optarg;
+            break;
+        case 't':
+            a->timestamp_token = optarg;
+            break;
+        case 's': {
+            char *end = NULL;
+            a->signer_index = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || a->signer_index < 1 ||
+                a->signer_index > QTB_MAX_SIGNERS) {
+                return cli_error(CMD, "--signer wants a number from 1 to %u", QTB_MAX_SIGNERS);
+            }
+            break;
+        }
+        case 'p':
+            a->form = OUT_PEM;
+            break;
+        case 'b':
+            a->form = OUT_BASE64;
+            break;
+        case 'o':
+            a->out = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            usage(stderr);
+            return cli_error(CMD, "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return cli_error(CMD, "give exactly one INPUT");
+    }
+    a->input = argv[optind];
+    if (a->out == NULL) {
+        return cli_error(CMD, "--out is required");
+    }
+    if (a->timestamp_token == NULL && a->p12 == NULL) {
+        return cli_error(CMD, "--p12 is required");
+    }
+    if (a->timestamp_token != NULL && (a->p12 != NULL || a->add_to != NULL || a->detached)) {
+        return cli_error(CMD, "--timestamp-token does not sign: use it without --p12, --add-to "
+                              "and --detached");
+    }
+    return 0;
+}
+
+int cmd_sign(int argc, char **argv)
+{
+    sign_args a;
+    int rc = parse_args(&a, argc, argv);
+    if (rc < 0) {
+        return CLI_OK; /* --help */
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    unsigned char *der = NULL;
+    size_t len = 0;
+    if (a.timestamp_token != NULL) {
+        rc = add_timestamp(&a, &der, &len);
+    } else {
+        rc = sign_cms(&a, &der, &len);
+    }
+    if (rc == 0) {
+        rc = write_output(a.out, der, len, a.form);
+    }
+    qtb_free_bytes(der);
+    return rc;
+}

@@ -1,0 +1,269 @@
+#define _GNU_SOURCE /* strptime */
+/*
+ * qoltanba verify: check a CMS or XMLDSig signature and print its validation report.
+ * The kind is detected from the content; the exit code follows the overall indication.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include <qtb/error.h>
+#include <qtb/limits.h>
+#include <qtb/report.h>
+#include <qtb/trust.h>
+#include <qtb/verify.h>
+
+#include "cli.h"
+
+#define CMD "verify"
+#define MAX_TRUST_DIRS 16
+/* Used when no --trust is given and QTB_TRUST_DIR is not set, if it exists. */
+#define DEFAULT_TRUST_DIR "/etc/qoltanba/trust"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: qoltanba verify [--content FILE] [--trust DIR]... [--untrusted FILE]...\n"
+            "                       [--at TIME] [--no-chain] [--json] SIGNATURE\n\n"
+            "Verify a CMS/PKCS#7 (DER, PEM or bare base64, as NCALayer returns it) or XMLDSig\n"
+            "signature. Every signature in it gets an ETSI EN 319 102-1 indication.\n\n"
+            "  --content FILE   the signed content of a detached CMS (streamed)\n"
+            "  --trust DIR      trust anchors (every certificate in DIR) and CRLs (*.crl);\n"
+            "                   repeatable. Default: $QTB_TRUST_DIR, else " DEFAULT_TRUST_DIR "\n"
+            "                   when it exists\n"
+            "  --untrusted FILE certificates that may complete a path or identify a signer\n"
+            "                   but are not trusted (repeatable)\n"
+            "  --at TIME        validate as of TIME (RFC 3339, e.g. 2021-07-11T00:00:00Z)\n"
+            "  --no-chain       check signature values only, not certificate paths (never\n"
+            "                   TOTAL_PASSED; diagnostics)\n"
+            "  --json           print the report as JSON\n\n"
+            "Exit codes: 0 TOTAL_PASSED, 1 TOTAL_FAILED, 3 INDETERMINATE, 2 usage or I/O "
+            "error.\n");
+}
+
+/* RFC 3339 with a Z or ±hh:mm offset (the library's parser is internal to it). */
+static int parse_time(int64_t *out, const char *s)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (p == NULL) {
+        p = strptime(s, "%Y-%m-%d", &tm);
+        if (p == NULL || *p != '\0') {
+            return -1;
+        }
+        *out = (int64_t)timegm(&tm);
+        return 0;
+    }
+    if (*p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+    long offset = 0;
+    if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+        offset = 0;
+    } else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
+        char *end = NULL;
+        long h = strtol(p + 1, &end, 10);
+        long m = strtol(p + 4, NULL, 10);
+        if (end != p + 3 || h > 23 || m > 59) {
+            return -1;
+        }
+        offset = (h * 3600 + m * 60) * (*p == '-' ? -1 : 1);
+    } else {
+        return -1;
+    }
+    *out = (int64_t)timegm(&tm) - offset;
+    return 0;
+}
+
+static int exit_code(qtb_indication ind)
+{
+    switch (ind) {
+    case QTB_TOTAL_PASSED:
+        return CLI_OK;
+    case QTB_TOTAL_FAILED:
+        return CLI_FAILED;
+    case QTB_INDETERMINATE:
+    default:
+        return CLI_INDETERMINATE;
+    }
+}
+
+static void print_text(const qtb_report *r, const char *json)
+{
+    const char *sub = qtb_subindication_name(qtb_report_subindication(r));
+    printf("%s: %s%s%s\n", qtb_report_format(r), qtb_indication_name(qtb_report_indication(r)),
+           sub ? "/" : "", sub ? sub : "");
+    json_t *doc = json_loads(json, 0, NULL);
+    json_t *doc_msg = json_object_get(doc, "message");
+    if (json_is_string(doc_msg)) {
+        printf("  %s\n", json_string_value(doc_msg));
+    }
+    json_t *sigs = json_object_get(doc, "signatures");
+    for (size_t i = 0; i < qtb_report_signature_count(r); i++) {
+        const char *s = qtb_subindication_name(qtb_report_signature_subindication(r, i));
+        printf("signature %zu: %s%s%s: %s\n", i + 1,
+               qtb_indication_name(qtb_report_signature_indication(r, i)), s ? "/" : "", s ? s : "",
+               qtb_report_signature_message(r, i));
+        json_t *sig = json_array_get(sigs, i);
+        json_t *chain = json_object_get(sig, "chain");
+        if (json_array_size(chain) > 0 && json_is_string(json_array_get(chain, 0))) {
+            printf("  signer: %s\n", json_string_value(json_array_get(chain, 0)));
+        }
+        json_t *bst = json_object_get(sig, "bestSignatureTime");
+        if (json_is_string(bst)) {
+            printf("  best signature time: %s\n", json_string_value(bst));
+        }
+    }
+    json_decref(doc);
+}
+
+static int load_trust(qtb_trust **out, char **dirs, int ndirs, char **untrusted, int nuntrusted)
+{
+    if (qtb_trust_new(out) != 0) {
+        return cli_lib_error(CMD, "trust set");
+    }
+    const char *def = NULL;
+    if (ndirs == 0) {
+        struct stat st;
+        def = getenv("QTB_TRUST_DIR");
+        if (def == NULL && stat(DEFAULT_TRUST_DIR, &st) == 0 && S_ISDIR(st.st_mode)) {
+            def = DEFAULT_TRUST_DIR;
+        }
+    }
+    for (int i = 0; i < ndirs; i++) {
+        if (qtb_trust_add_dir(*out, dirs[i]) != 0) {
+            return cli_lib_error(CMD, dirs[i]);
+        }
+    }
+    if (def != NULL && qtb_trust_add_dir(*out, def) != 0) {
+        return cli_lib_error(CMD, def);
+    }
+    for (int i = 0; i < nuntrusted; i++) {
+        if (qtb_trust_add_untrusted_file(*out, untrusted[i]) != 0) {
+            return cli_lib_error(CMD, untrusted[i]);
+        }
+    }
+    return 0;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"content", required_argument, NULL, 'c'},   {"trust", required_argument, NULL, 't'},
+        {"at", required_argument, NULL, 'a'},        {"json", no_argument, NULL, 'j'},
+        {"no-chain", no_argument, NULL, 'n'},        {"help", no_argument, NULL, 'h'},
+        {"untrusted", required_argument, NULL, 'u'}, {NULL, 0, NULL, 0},
+    };
+    qtb_verify_options opts = QTB_VERIFY_OPTIONS_INIT;
+    char *trust_dirs[MAX_TRUST_DIRS];
+    int ntrust = 0;
+    char *untrusted[MAX_TRUST_DIRS];
+    int nuntrusted = 0;
+    bool json = false;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            opts.content_path = optarg;
+            break;
+        case 't':
+            if (ntrust == MAX_TRUST_DIRS) {
+                return cli_error(CMD, "at most %d --trust folders", MAX_TRUST_DIRS);
+            }
+            trust_dirs[ntrust++] = optarg;
+            break;
+        case 'u':
+            if (nuntrusted == MAX_TRUST_DIRS) {
+                return cli_error(CMD, "at most %d --untrusted files", MAX_TRUST_DIRS);
+            }
+            untrusted[nuntrusted++] = optarg;
+            break;
+        case 'a':
+            if (parse_time(&opts.at, optarg) != 0) {
+                return cli_error(CMD,
+                                 "--at wants an RFC 3339 time such as 2021-07-11T00:00:00Z, "
+                                 "not '%s'",
+                                 optarg);
+            }
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'n':
+            opts.flags |= QTB_VERIFY_NO_CHAIN;
+            break;
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        default:
+            usage(stderr);
+            return cli_error(CMD, "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return cli_error(CMD, "give exactly one SIGNATURE file");
+    }
+    const char *path = argv[optind];
+    int rc = CLI_ERROR;
+    unsigned char *sig = NULL;
+    size_t sig_len = 0;
+    qtb_trust *trust = NULL;
+    qtb_report *rep = NULL;
+    char *doc = NULL;
+    if (cli_read_file(CMD, &sig, &sig_len, path, QTB_MAX_SIGNATURE_FILE) != 0) {
+        goto done;
+    }
+    if (opts.content_path != NULL) {
+        struct stat st;
+        if (stat(opts.content_path, &st) != 0 || !S_ISREG(st.st_mode)) {
+            rc = cli_error(CMD, "cannot read content file %s", opts.content_path);
+            goto done;
+        }
+    }
+    if (load_trust(&trust, trust_dirs, ntrust, untrusted, nuntrusted) != 0) {
+        goto done;
+    }
+    opts.trust = trust;
+    int vrc = 0;
+    switch (qtb_detect_signature_kind(sig, sig_len)) {
+    case QTB_SIG_XML:
+        vrc = qtb_xml_verify(&rep, sig, sig_len, &opts);
+        break;
+    case QTB_SIG_CMS:
+    case QTB_SIG_UNKNOWN:
+    default:
+        vrc = qtb_cms_verify(&rep, sig, sig_len, &opts);
+        break;
+    }
+    if (vrc != 0) {
+        rc = cli_lib_error(CMD, path);
+        goto done;
+    }
+    if (qtb_report_to_json(&doc, rep) != 0) {
+        rc = cli_lib_error(CMD, "report");
+        goto done;
+    }
+    if (json) {
+        printf("%s\n", doc);
+    } else {
+        print_text(rep, doc);
+    }
+    rc = exit_code(qtb_report_indication(rep));
+done:
+    qtb_string_free(doc);
+    qtb_report_free(rep);
+    qtb_trust_free(trust);
+    free(sig);
+    return rc;
+}
