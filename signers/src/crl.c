@@ -67,6 +67,16 @@ int qtb_crl_profile(qtb_tcrl *c)
         set_unusable(c, "its scope (indirect, attribute or partial-reason CRL) is not supported",
                      NULL);
     }
+    AUTHORITY_KEYID *akid = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, &crit, NULL);
+    if (akid != NULL && akid->keyid != NULL) {
+        c->akid = ASN1_OCTET_STRING_dup(akid->keyid);
+        if (c->akid == NULL) {
+            AUTHORITY_KEYID_free(akid);
+            return QTB_FAIL(QTB_ENOMEM, "out of memory");
+        }
+    }
+    AUTHORITY_KEYID_free(akid);
+    ERR_clear_error();
     STACK_OF(X509_REVOKED) *revoked = X509_CRL_get_REVOKED(crl);
     for (int i = 0; i < sk_X509_REVOKED_num(revoked) && !c->unusable; i++) {
         const STACK_OF(X509_EXTENSION) *exts =
@@ -130,17 +140,7 @@ static bool crl_covers(const qtb_tcrl *c, X509 *subject, bool subject_is_ca)
 static bool key_ids_differ(const qtb_tcrl *c, X509 *issuer)
 {
     const ASN1_OCTET_STRING *skid = X509_get0_subject_key_id(issuer);
-    if (skid == NULL) {
-        return false;
-    }
-    AUTHORITY_KEYID *akid = X509_CRL_get_ext_d2i(c->crl, NID_authority_key_identifier, NULL, NULL);
-    if (akid == NULL) {
-        ERR_clear_error();
-        return false;
-    }
-    bool differ = akid->keyid != NULL && ASN1_OCTET_STRING_cmp(akid->keyid, skid) != 0;
-    AUTHORITY_KEYID_free(akid);
-    return differ;
+    return skid != NULL && c->akid != NULL && ASN1_OCTET_STRING_cmp(c->akid, skid) != 0;
 }
 
 /* The CRL's signature by `issuer`: 1 valid, 0 not (why in `why`), negative on error. */
@@ -192,7 +192,7 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
     out->reason = -1;
     const X509_NAME *iname = X509_get_subject_name(issuer);
     const qtb_tcrl *best = NULL;
-    size_t ignored = 0, deltas = 0;
+    size_t ignored = 0, deltas = 0, out_of_scope = 0;
     char why[200] = "";
     for (size_t i = 0; i < t->ncrls; i++) {
         const qtb_tcrl *c = &t->crls[i];
@@ -204,6 +204,7 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
             continue;
         }
         if (!crl_covers(c, subject, subject_is_ca)) {
+            out_of_scope++;
             continue;
         }
         if (c->unusable) {
@@ -228,9 +229,13 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
             out->status = QTB_REV_UNUSABLE;
             snprintf(out->note, sizeof(out->note), "%s", why);
         } else {
-            snprintf(out->note, sizeof(out->note), "%s",
-                     deltas > 0 ? "only delta CRLs of its issuer, not used yet"
-                                : "no CRL of its issuer in the trust set");
+            const char *why_not = "no CRL of its issuer in the trust set";
+            if (out_of_scope > 0) {
+                why_not = "the CRLs of its issuer do not cover it (issuingDistributionPoint)";
+            } else if (deltas > 0) {
+                why_not = "only delta CRLs of its issuer, not used yet";
+            }
+            snprintf(out->note, sizeof(out->note), "%s", why_not);
         }
         return 0;
     }

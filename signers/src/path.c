@@ -130,6 +130,9 @@ static int pool_build(pctx *c, X509 *leaf, STACK_OF(X509) * extra)
     const qtb_trust *t = c->t;
     QTB_TRY(node_from_cert(&c->leaf, t, leaf));
     size_t nextra = extra != NULL ? (size_t)sk_X509_num(extra) : 0;
+    QTB_ENSURE(nextra <= QTB_MAX_CMS_CERTS, QTB_ETOOBIG,
+               "%zu certificates offered for the path, at most %u accepted", nextra,
+               QTB_MAX_CMS_CERTS);
     size_t total = t->nanchors + t->nuntrusted + nextra;
     c->pool = qtb_calloc(total > 0 ? total : 1, sizeof(pnode));
     if (c->pool == NULL) {
@@ -254,13 +257,16 @@ static int dfs(pctx *c)
                        QTB_MAX_CHAIN_DEPTH);
         return 0;
     }
-    bool any_candidate = false;
+    bool any_candidate = false, looped = false;
     /* pass 0: candidates valid at sig_time; pass 1: the others */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < c->npool; i++) {
             const pnode *cand = &c->pool[i];
-            if (in_chain(c, cand) || !may_issue(cand->x, cur->x) ||
-                valid_at(cand->x, c->sig_time) != (pass == 0)) {
+            if (!may_issue(cand->x, cur->x) || valid_at(cand->x, c->sig_time) != (pass == 0)) {
+                continue;
+            }
+            if (in_chain(c, cand)) {
+                looped = true;
                 continue;
             }
             any_candidate = true;
@@ -302,6 +308,9 @@ static int dfs(pctx *c)
     if (!any_candidate) {
         if (X509_NAME_cmp(X509_get_subject_name(cur->x), X509_get_issuer_name(cur->x)) == 0) {
             record_failure(c, FAIL_NO_CHAIN, "'%s' is self-issued and not a trust anchor", label);
+        } else if (looped) {
+            record_failure(c, FAIL_NO_CHAIN,
+                           "the issuer of '%s' is already in the path (a loop, no anchor)", label);
         } else {
             char iname[200];
             qtb_name_label(iname, sizeof(iname), X509_get_issuer_name(cur->x));

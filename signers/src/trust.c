@@ -191,6 +191,7 @@ void qtb_trust_free(qtb_trust *t)
     for (size_t i = 0; i < t->ncrls; i++) {
         X509_CRL_free(t->crls[i].crl);
         ISSUING_DIST_POINT_free(t->crls[i].idp);
+        ASN1_OCTET_STRING_free(t->crls[i].akid);
         OPENSSL_free(t->crls[i].der);
         qtb_free(t->crls[i].file);
     }
@@ -332,6 +333,7 @@ static int add_crl_take(qtb_trust *t, X509_CRL *crl, const char *file)
 done:
     X509_CRL_free(c.crl);
     ISSUING_DIST_POINT_free(c.idp);
+    ASN1_OCTET_STRING_free(c.akid);
     OPENSSL_free(c.der);
     qtb_free(c.file);
     return rc;
@@ -379,15 +381,16 @@ static int parse_der_object(loaded *l, const unsigned char *der, size_t len, con
     return QTB_FAIL_SSL(QTB_EPARSE, "%s: not a certificate or CRL", file);
 }
 
+/* DER starts with a SEQUENCE tag; anything else is read as PEM if it has a PEM header. */
 static bool looks_like_pem(const unsigned char *data, size_t len)
 {
     static const char marker[] = "-----BEGIN ";
+    if (len == 0 || data[0] == 0x30) {
+        return false;
+    }
     for (size_t i = 0; i + sizeof(marker) - 1 <= len; i++) {
-        if (memcmp(data + i, marker, sizeof(marker) - 1) == 0) {
+        if (data[i] == '-' && memcmp(data + i, marker, sizeof(marker) - 1) == 0) {
             return true;
-        }
-        if (data[i] == 0) {
-            return false; /* binary: DER */
         }
     }
     return false;
@@ -435,31 +438,34 @@ static int parse_pem(loaded *l, const unsigned char *data, size_t len, const cha
     return rc;
 }
 
-static int load_file(loaded *l, const char *path, unsigned want)
+static int load_mem(loaded *l, const unsigned char *data, size_t len, unsigned want,
+                    const char *name)
 {
-    unsigned char *data = NULL;
-    size_t len = 0;
-    int rc = 0;
     l->certs = sk_X509_new_null();
     l->crls = sk_X509_CRL_new_null();
     if (l->certs == NULL || l->crls == NULL) {
         return QTB_FAIL(QTB_ENOMEM, "out of memory");
     }
-    QTB_TRY(qtb_file_read(&data, &len, path, QTB_MAX_TRUST_FILE));
+    QTB_ENSURE(len <= QTB_MAX_TRUST_FILE, QTB_ETOOBIG, "%s: larger than %u bytes", name,
+               QTB_MAX_TRUST_FILE);
     if (looks_like_pem(data, len)) {
-        QTB_TRY_GOTO(parse_pem(l, data, len, path));
+        QTB_TRY(parse_pem(l, data, len, name));
     } else {
-        QTB_TRY_GOTO(parse_der_object(l, data, len, path));
+        QTB_TRY(parse_der_object(l, data, len, name));
     }
-    if ((want & WANT_CERTS) == 0 && sk_X509_num(l->certs) > 0) {
-        rc = QTB_FAIL(QTB_EPARSE, "%s: holds a certificate where a CRL was expected", path);
-        goto done;
-    }
-    if ((want & WANT_CRLS) == 0 && sk_X509_CRL_num(l->crls) > 0) {
-        rc = QTB_FAIL(QTB_EPARSE, "%s: holds a CRL where a certificate was expected", path);
-        goto done;
-    }
-done:
+    QTB_ENSURE((want & WANT_CERTS) != 0 || sk_X509_num(l->certs) == 0, QTB_EPARSE,
+               "%s: holds a certificate where a CRL was expected", name);
+    QTB_ENSURE((want & WANT_CRLS) != 0 || sk_X509_CRL_num(l->crls) == 0, QTB_EPARSE,
+               "%s: holds a CRL where a certificate was expected", name);
+    return 0;
+}
+
+static int load_file(loaded *l, const char *path, unsigned want)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    QTB_TRY(qtb_file_read(&data, &len, path, QTB_MAX_TRUST_FILE));
+    int rc = load_mem(l, data, len, want, path);
     qtb_free(data);
     return rc;
 }
@@ -490,6 +496,18 @@ static int add_file(qtb_trust *t, const char *path, unsigned want, bool anchors)
     return rc;
 }
 
+int qtb_trust_add_mem(qtb_trust *t, const unsigned char *data, size_t len, const char *name)
+{
+    QTB_ASSERT_ARG(t != NULL && (data != NULL || len == 0) && name != NULL);
+    loaded l = {0};
+    int rc = load_mem(&l, data, len, WANT_CERTS | WANT_CRLS, name);
+    if (rc == 0) {
+        rc = adopt(t, &l, true, name);
+    }
+    loaded_dispose(&l);
+    return rc;
+}
+
 int qtb_trust_add_anchor_file(qtb_trust *t, const char *path)
 {
     return add_file(t, path, WANT_CERTS, true);
@@ -503,6 +521,24 @@ int qtb_trust_add_untrusted_file(qtb_trust *t, const char *path)
 int qtb_trust_add_crl_file(qtb_trust *t, const char *path)
 {
     return add_file(t, path, WANT_CRLS, false);
+}
+
+int qtb_trust_add_cert(qtb_trust *t, X509 *x, bool anchor)
+{
+    QTB_ASSERT_ARG(t != NULL && x != NULL);
+    if (X509_up_ref(x) != 1) {
+        return QTB_FAIL(QTB_EGENERIC, "cannot reference a certificate");
+    }
+    return add_cert_take(t, x, anchor, "(memory)");
+}
+
+int qtb_trust_add_crl(qtb_trust *t, X509_CRL *crl)
+{
+    QTB_ASSERT_ARG(t != NULL && crl != NULL);
+    if (X509_CRL_up_ref(crl) != 1) {
+        return QTB_FAIL(QTB_EGENERIC, "cannot reference a CRL");
+    }
+    return add_crl_take(t, crl, "(memory)");
 }
 
 /* ---- folders --------------------------------------------------------------------------- */

@@ -12,6 +12,9 @@
 #error "internal header: build the library with QTB_INTERNAL defined"
 #endif
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <openssl/x509.h>
 
 #include <qtb/report.h>
@@ -84,6 +87,18 @@ typedef struct qtb_path_result {
  */
 int qtb_trust_validate(qtb_path_result *out, const qtb_trust *t, X509 *leaf, STACK_OF(X509) * extra,
                        int64_t sig_time, int64_t now, unsigned flags);
+
+/*
+ * Add an in-memory certificate (as an anchor or to the untrusted pool) or CRL; the set takes
+ * its own reference. For tests and for callers that hold parsed objects. Set-up only: not
+ * while other threads validate with `t`.
+ */
+int qtb_trust_add_cert(qtb_trust *t, X509 *x, bool anchor) QTB_MUST_USE;
+int qtb_trust_add_crl(qtb_trust *t, X509_CRL *crl) QTB_MUST_USE;
+/* The bytes of one trust file (as a folder entry: certificates become anchors); `name` is for
+ * messages. */
+int qtb_trust_add_mem(qtb_trust *t, const unsigned char *data, size_t len,
+                      const char *name) QTB_MUST_USE;
 
 void qtb_path_result_init(qtb_path_result *r);
 void qtb_path_result_dispose(qtb_path_result *r);

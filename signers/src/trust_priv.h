@@ -40,6 +40,7 @@ typedef struct qtb_tcrl {
     char *file;          /* where it was loaded from, for messages */
     /* from qtb_crl_profile, at load time */
     ISSUING_DIST_POINT *idp; /* its scope, or NULL */
+    ASN1_OCTET_STRING *akid; /* authorityKeyIdentifier keyIdentifier, or NULL */
     bool unusable;           /* a critical extension or a scope we do not process */
     char unusable_why[128];
 } qtb_tcrl;

@@ -3,6 +3,7 @@
  * material from $QTB_SHARED/fixtures-real, and on the generated test PKI in $QTB_FIXTURES.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/provider.h>
+#include <openssl/rsa.h>
+#include <openssl/x509v3.h>
 #include <openssl/x509.h>
 
 #include <qtb/trust.h>
@@ -24,6 +27,7 @@
 #include "report_int.h"
 #include "sigalg.h"
 #include "trust_int.h"
+#include "trust_priv.h"
 
 #include "qtb_test.h"
 
@@ -875,6 +879,833 @@ static void test_trust__pki_newest_crl_wins(void)
     qtb_path_result_dispose(&r);
 }
 
+/* ---- a PKI made in the test, for the constraints the fixtures do not cover --------------- */
+
+#define T0 1700000000 /* 2023-11-14: "now" of the generated PKI */
+#define YEAR (365 * DAY)
+
+enum {
+    O_CA = 1u << 0,         /* basicConstraints critical CA:TRUE */
+    O_PATHLEN0 = 1u << 1,   /* ... pathlen:0 */
+    O_BC_FALSE = 1u << 2,   /* basicConstraints CA:FALSE */
+    O_KU_CA = 1u << 3,      /* keyUsage keyCertSign, cRLSign */
+    O_KU_SIGN = 1u << 4,    /* keyUsage digitalSignature, nonRepudiation */
+    O_KU_ENC = 1u << 5,     /* keyUsage keyEncipherment only */
+    O_CRIT_OTHER = 1u << 6, /* a critical extension 1.2.3.4.5 */
+    O_OTHER = 1u << 7,      /* the same, not critical */
+    O_NC_KZ = 1u << 8,      /* nameConstraints permitted email .kz */
+    O_NO_KEYID = 1u << 9,   /* no SKI/AKI */
+    O_V1 = 1u << 10,        /* version 1, no extensions */
+    O_PSS = 1u << 11,       /* sign with RSASSA-PSS */
+};
+
+typedef struct gcert {
+    X509 *x;
+    EVP_PKEY *key;
+} gcert;
+
+static void gfree(gcert *g)
+{
+    X509_free(g->x);
+    EVP_PKEY_free(g->key);
+    g->x = NULL;
+    g->key = NULL;
+}
+
+static int add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+    if (ext == NULL) {
+        return -1;
+    }
+    int ok = X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+    return ok == 1 ? 0 : -1;
+}
+
+static int add_other_ext(X509 *x, bool critical)
+{
+    ASN1_OBJECT *obj = OBJ_txt2obj("1.2.3.4.5", 1);
+    ASN1_OCTET_STRING *val = ASN1_OCTET_STRING_new();
+    static const unsigned char null_der[] = {0x05, 0x00};
+    ASN1_OCTET_STRING_set(val, null_der, 2);
+    X509_EXTENSION *ext = X509_EXTENSION_create_by_OBJ(NULL, obj, critical ? 1 : 0, val);
+    int rc = ext != NULL && X509_add_ext(x, ext, -1) == 1 ? 0 : -1;
+    X509_EXTENSION_free(ext);
+    ASN1_OCTET_STRING_free(val);
+    ASN1_OBJECT_free(obj);
+    return rc;
+}
+
+static int sign_cert(X509 *x, EVP_PKEY *key, const char *md, bool pss)
+{
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    int ok = EVP_DigestSignInit_ex(mctx, &pctx, md, NULL, NULL, key, NULL) == 1;
+    if (ok && pss) {
+        ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+             EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) == 1;
+    }
+    ok = ok && X509_sign_ctx(x, mctx) > 0;
+    EVP_MD_CTX_free(mctx);
+    return ok ? 0 : -1;
+}
+
+/*
+ * A certificate for `key` named CN=`cn`, issued by `iss` (self-signed when NULL), valid
+ * [nb, na], with the options above and `email` as subjectAltName (may be NULL).
+ */
+static X509 *gcert_make(const char *cn, EVP_PKEY *key, const gcert *iss, int64_t nb, int64_t na,
+                        unsigned opts, const char *md, const char *email)
+{
+    static long serial = 1000;
+    X509 *x = X509_new();
+    X509_NAME *name = X509_NAME_new();
+    int ok = x != NULL && name != NULL;
+    ok = ok && X509_set_version(x, (opts & O_V1) ? X509_VERSION_1 : X509_VERSION_3) == 1;
+    ok = ok && ASN1_INTEGER_set(X509_get_serialNumber(x), ++serial) == 1;
+    ok = ok && X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
+                                          -1, 0) == 1;
+    ok = ok && X509_set_subject_name(x, name) == 1;
+    ok = ok && X509_set_issuer_name(x, iss != NULL ? X509_get_subject_name(iss->x) : name) == 1;
+    ok = ok && ASN1_TIME_set(X509_getm_notBefore(x), (time_t)nb) != NULL;
+    ok = ok && ASN1_TIME_set(X509_getm_notAfter(x), (time_t)na) != NULL;
+    ok = ok && X509_set_pubkey(x, key) == 1;
+    X509 *ix = iss != NULL ? iss->x : NULL;
+    if (ok && !(opts & O_V1)) {
+        if (opts & O_CA) {
+            ok = add_ext(x, ix, NID_basic_constraints,
+                         (opts & O_PATHLEN0) ? "critical,CA:TRUE,pathlen:0" : "critical,CA:TRUE") ==
+                 0;
+        }
+        if (ok && (opts & O_BC_FALSE)) {
+            ok = add_ext(x, ix, NID_basic_constraints, "critical,CA:FALSE") == 0;
+        }
+        if (ok && (opts & O_KU_CA)) {
+            ok = add_ext(x, ix, NID_key_usage, "critical,keyCertSign,cRLSign") == 0;
+        }
+        if (ok && (opts & O_KU_SIGN)) {
+            ok = add_ext(x, ix, NID_key_usage, "critical,digitalSignature,nonRepudiation") == 0;
+        }
+        if (ok && (opts & O_KU_ENC)) {
+            ok = add_ext(x, ix, NID_key_usage, "critical,keyEncipherment") == 0;
+        }
+        if (ok && !(opts & O_NO_KEYID)) {
+            ok = add_ext(x, ix, NID_subject_key_identifier, "hash") == 0;
+            if (ok && iss != NULL) {
+                ok = add_ext(x, ix, NID_authority_key_identifier, "keyid:always") == 0;
+            }
+        }
+        if (ok && (opts & (O_CRIT_OTHER | O_OTHER))) {
+            ok = add_other_ext(x, (opts & O_CRIT_OTHER) != 0) == 0;
+        }
+        if (ok && (opts & O_NC_KZ)) {
+            ok = add_ext(x, ix, NID_name_constraints, "critical,permitted;email:.kz") == 0;
+        }
+        if (ok && email != NULL) {
+            char v[128];
+            snprintf(v, sizeof(v), "email:%s", email);
+            ok = add_ext(x, ix, NID_subject_alt_name, v) == 0;
+        }
+    }
+    ok = ok && sign_cert(x, iss != NULL ? iss->key : key, md != NULL ? md : "SHA256",
+                         (opts & O_PSS) != 0) == 0;
+    X509_NAME_free(name);
+    if (!ok) {
+        X509_free(x);
+        ERR_print_errors_fp(stderr);
+        return NULL;
+    }
+    return x;
+}
+
+static gcert gca(const char *cn, const gcert *iss, int64_t nb, int64_t na, unsigned opts)
+{
+    gcert g = {.key = EVP_EC_gen("P-256")};
+    g.x = g.key != NULL ? gcert_make(cn, g.key, iss, nb, na, opts, NULL, NULL) : NULL;
+    return g;
+}
+
+enum { C_CRIT_OTHER = 1, C_DELTA = 2, C_ONLY_CA = 4 };
+
+/* A CRL by `iss` at `this_update` (nextUpdate one month on), listing `serial` (if non-NULL). */
+static X509_CRL *gcrl(const gcert *iss, int64_t this_update, const ASN1_INTEGER *serial,
+                      int64_t rev_time, unsigned opts)
+{
+    X509_CRL *crl = X509_CRL_new();
+    ASN1_TIME *tu = ASN1_TIME_set(NULL, (time_t)this_update);
+    ASN1_TIME *nu = ASN1_TIME_set(NULL, (time_t)(this_update + 30 * DAY));
+    int ok = crl != NULL && tu != NULL && nu != NULL;
+    ok = ok && X509_CRL_set_version(crl, X509_CRL_VERSION_2) == 1;
+    ok = ok && X509_CRL_set_issuer_name(crl, X509_get_subject_name(iss->x)) == 1;
+    ok = ok && X509_CRL_set1_lastUpdate(crl, tu) == 1 && X509_CRL_set1_nextUpdate(crl, nu) == 1;
+    if (ok && serial != NULL) {
+        X509_REVOKED *rev = X509_REVOKED_new();
+        ASN1_TIME *rt = ASN1_TIME_set(NULL, (time_t)rev_time);
+        ok = rev != NULL && rt != NULL &&
+             X509_REVOKED_set_serialNumber(rev, (ASN1_INTEGER *)serial) == 1 &&
+             X509_REVOKED_set_revocationDate(rev, rt) == 1 && X509_CRL_add0_revoked(crl, rev) == 1;
+        ASN1_TIME_free(rt);
+    }
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, iss->x, NULL, NULL, crl, 0);
+    if (ok && (opts & C_DELTA)) {
+        ok = X509_CRL_add1_ext_i2d(crl, NID_delta_crl, (void *)X509_get_serialNumber(iss->x), 1,
+                                   0) == 1;
+    }
+    if (ok && (opts & C_ONLY_CA)) {
+        X509_EXTENSION *e =
+            X509V3_EXT_conf_nid(NULL, &ctx, NID_issuing_distribution_point, "critical,onlyCA:TRUE");
+        ok = e != NULL && X509_CRL_add_ext(crl, e, -1) == 1;
+        X509_EXTENSION_free(e);
+    }
+    if (ok && (opts & C_CRIT_OTHER)) {
+        ASN1_OBJECT *obj = OBJ_txt2obj("1.2.3.4.6", 1);
+        ASN1_OCTET_STRING *val = ASN1_OCTET_STRING_new();
+        static const unsigned char null_der[] = {0x05, 0x00};
+        ASN1_OCTET_STRING_set(val, null_der, 2);
+        X509_EXTENSION *e = X509_EXTENSION_create_by_OBJ(NULL, obj, 1, val);
+        ok = e != NULL && X509_CRL_add_ext(crl, e, -1) == 1;
+        X509_EXTENSION_free(e);
+        ASN1_OCTET_STRING_free(val);
+        ASN1_OBJECT_free(obj);
+    }
+    ok = ok && X509_CRL_sort(crl) == 1 && X509_CRL_sign(crl, iss->key, EVP_sha256()) > 0;
+    ASN1_TIME_free(tu);
+    ASN1_TIME_free(nu);
+    if (!ok) {
+        X509_CRL_free(crl);
+        ERR_print_errors_fp(stderr);
+        return NULL;
+    }
+    /* re-parse, as a CRL read from a file would be */
+    unsigned char *der = NULL;
+    int n = i2d_X509_CRL(crl, &der);
+    X509_CRL_free(crl);
+    const unsigned char *p = der;
+    X509_CRL *out = n > 0 ? d2i_X509_CRL(NULL, &p, n) : NULL;
+    OPENSSL_free(der);
+    return out;
+}
+
+/* Re-parse a certificate so its cached encoding is the one a reader would see. */
+static X509 *reparse(X509 *x)
+{
+    unsigned char *der = NULL;
+    int n = i2d_X509(x, &der);
+    const unsigned char *p = der;
+    X509 *out = n > 0 ? d2i_X509(NULL, &p, n) : NULL;
+    OPENSSL_free(der);
+    X509_free(x);
+    return out;
+}
+
+/* The usual generated hierarchy: root (anchor) -> ca -> leaf, all ECDSA P-256. */
+typedef struct gpki {
+    gcert root, ca, leaf;
+} gpki;
+
+static int gpki_make(gpki *p, unsigned ca_opts, unsigned leaf_opts)
+{
+    memset(p, 0, sizeof(*p));
+    p->root = gca("QTB Test Root", NULL, T0 - 5 * YEAR, T0 + 5 * YEAR, O_CA | O_KU_CA);
+    if (p->root.x == NULL) {
+        return -1;
+    }
+    p->ca = gca("QTB Test CA", &p->root, T0 - 2 * YEAR, T0 + 2 * YEAR, ca_opts);
+    if (p->ca.x == NULL) {
+        return -1;
+    }
+    p->leaf = gca("QTB Test Leaf", &p->ca, T0 - 30 * DAY, T0 + YEAR, leaf_opts);
+    if (p->leaf.x == NULL) {
+        return -1;
+    }
+    p->root.x = reparse(p->root.x);
+    p->ca.x = reparse(p->ca.x);
+    p->leaf.x = reparse(p->leaf.x);
+    return p->root.x && p->ca.x && p->leaf.x ? 0 : -1;
+}
+
+static void gpki_free(gpki *p)
+{
+    gfree(&p->root);
+    gfree(&p->ca);
+    gfree(&p->leaf);
+}
+
+/* Validate p->leaf against root (anchor) + ca (untrusted) + crls; the verdict into *r. */
+static int gpki_validate(qtb_path_result *r, const gpki *p, X509_CRL *const *crls, size_t ncrls,
+                         int64_t sig_time, unsigned flags)
+{
+    qtb_trust *t = NULL;
+    int rc = qtb_trust_new(&t);
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, p->root.x, true);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, p->ca.x, false);
+    }
+    for (size_t i = 0; rc == 0 && i < ncrls; i++) {
+        rc = qtb_trust_add_crl(t, crls[i]);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_validate(r, t, p->leaf.x, NULL, sig_time, T0, flags);
+    }
+    qtb_trust_free(t);
+    return rc;
+}
+
+#define CA_OK (O_CA | O_KU_CA)
+#define LEAF_OK (O_KU_SIGN)
+
+static void expect_gen(unsigned ca_opts, unsigned leaf_opts, unsigned flags, qtb_indication ind,
+                       qtb_subindication sub, const char *phrase, int line)
+{
+    gpki p;
+    if (gpki_make(&p, ca_opts, leaf_opts) != 0) {
+        fprintf(stderr, "  line %d: cannot make the test PKI\n", line);
+        qtb_t_case_failed = 1;
+        gpki_free(&p);
+        return;
+    }
+    qtb_path_result r;
+    int rc = gpki_validate(&r, &p, NULL, 0, T0, flags);
+    gpki_free(&p);
+    if (rc != 0) {
+        fprintf(stderr, "  line %d: %s\n", line, qtb_error_last()->message);
+        qtb_t_case_failed = 1;
+        return;
+    }
+    if (r.indication != ind || r.sub != sub) {
+        fprintf(stderr, "  case at line %d:\n", line);
+    }
+    EXPECT_VERDICT(r, ind, sub);
+    if (phrase != NULL && !contains(r.message, phrase)) {
+        fprintf(stderr, "  line %d: \"%s\" not in: %s\n", line, phrase, r.message);
+        qtb_t_case_failed = 1;
+    }
+    qtb_path_result_dispose(&r);
+}
+
+#define EXPECT_GEN(ca, leaf, flags, ind, sub, phrase)                                              \
+    expect_gen((ca), (leaf), (flags), (ind), (sub), (phrase), __LINE__)
+
+static void test_trust__gen_constraints(void)
+{
+    EXPECT_GEN(CA_OK, LEAF_OK, QTB_PATH_FOR_SIGNING, QTB_TOTAL_PASSED, QTB_SUB_NONE, NULL);
+    /* an issuer that is not a CA */
+    EXPECT_GEN(O_BC_FALSE | O_KU_CA, LEAF_OK, 0, QTB_INDETERMINATE,
+               QTB_SUB_CHAIN_CONSTRAINTS_FAILURE, "not a CA");
+    EXPECT_GEN(O_KU_CA, LEAF_OK, 0, QTB_INDETERMINATE, QTB_SUB_CHAIN_CONSTRAINTS_FAILURE,
+               "not a CA");
+    /* a CA whose keyUsage does not allow certificate signing */
+    EXPECT_GEN(O_CA | O_KU_SIGN, LEAF_OK, 0, QTB_INDETERMINATE, QTB_SUB_CHAIN_CONSTRAINTS_FAILURE,
+               "keyCertSign");
+    /* pathlen:0 on the issuing CA is fine for a leaf */
+    EXPECT_GEN(CA_OK | O_PATHLEN0, LEAF_OK, 0, QTB_TOTAL_PASSED, QTB_SUB_NONE, NULL);
+    /* unknown critical extension, on the leaf and on the CA; non-critical is fine */
+    EXPECT_GEN(CA_OK, LEAF_OK | O_CRIT_OTHER, 0, QTB_INDETERMINATE,
+               QTB_SUB_CHAIN_CONSTRAINTS_FAILURE, "1.2.3.4.5");
+    EXPECT_GEN(CA_OK | O_CRIT_OTHER, LEAF_OK, 0, QTB_INDETERMINATE,
+               QTB_SUB_CHAIN_CONSTRAINTS_FAILURE, "1.2.3.4.5");
+    EXPECT_GEN(CA_OK | O_OTHER, LEAF_OK | O_OTHER, 0, QTB_TOTAL_PASSED, QTB_SUB_NONE, NULL);
+    /* a leaf that may only encipher keys cannot sign documents (and may if not asked to) */
+    EXPECT_GEN(CA_OK, O_KU_ENC, QTB_PATH_FOR_SIGNING, QTB_INDETERMINATE,
+               QTB_SUB_CHAIN_CONSTRAINTS_FAILURE, "digitalSignature");
+    EXPECT_GEN(CA_OK, O_KU_ENC, 0, QTB_TOTAL_PASSED, QTB_SUB_NONE, NULL);
+    /* no key identifiers at all: names alone find the issuer */
+    EXPECT_GEN(CA_OK | O_NO_KEYID, LEAF_OK | O_NO_KEYID, 0, QTB_TOTAL_PASSED, QTB_SUB_NONE, NULL);
+}
+
+static void test_trust__gen_pathlen(void)
+{
+    /* root -> ca (pathlen:0) -> sub-CA -> leaf: one intermediate too many */
+    gpki p;
+    QTB_REQUIRE(gpki_make(&p, CA_OK | O_PATHLEN0, LEAF_OK) == 0);
+    gcert sub = gca("QTB Sub CA", &p.ca, T0 - YEAR, T0 + YEAR, CA_OK);
+    gcert leaf = gca("QTB Deep Leaf", &sub, T0 - DAY, T0 + YEAR, LEAF_OK);
+    QTB_REQUIRE(sub.x != NULL && leaf.x != NULL);
+    STACK_OF(X509) *extra = sk_X509_new_null();
+    sk_X509_push(extra, sub.x);
+    qtb_trust *t = NULL;
+    QTB_OK_CALL(qtb_trust_new(&t));
+    int rc = qtb_trust_add_cert(t, p.root.x, true);
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, p.ca.x, false);
+    }
+    qtb_path_result r, twin;
+    if (rc == 0) {
+        rc = qtb_trust_validate(&r, t, leaf.x, extra, T0, T0, 0);
+    }
+    if (rc == 0) {
+        /* twin: the sub-CA trusted directly, pathlen of the CA above it is not in the path */
+        rc = qtb_trust_add_cert(t, sub.x, true);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_validate(&twin, t, leaf.x, extra, T0, T0, 0);
+    }
+    qtb_trust_free(t);
+    sk_X509_free(extra);
+    gfree(&sub);
+    gfree(&leaf);
+    gpki_free(&p);
+    QTB_OK_CALL(rc);
+    EXPECT_VERDICT(r, QTB_INDETERMINATE, QTB_SUB_CHAIN_CONSTRAINTS_FAILURE);
+    QTB_CHECK(contains(r.message, "allows 0"));
+    EXPECT_VERDICT(twin, QTB_TOTAL_PASSED, QTB_SUB_NONE);
+    qtb_path_result_dispose(&r);
+    qtb_path_result_dispose(&twin);
+}
+
+static void test_trust__gen_name_constraints(void)
+{
+    gcert root = gca("QTB NC Root", NULL, T0 - YEAR, T0 + YEAR, CA_OK | O_NC_KZ);
+    EVP_PKEY *k1 = EVP_EC_gen("P-256");
+    QTB_REQUIRE(root.x != NULL && k1 != NULL);
+    X509 *good =
+        gcert_make("QTB NC Good", k1, &root, T0 - DAY, T0 + DAY, LEAF_OK, NULL, "user@example.kz");
+    X509 *bad =
+        gcert_make("QTB NC Bad", k1, &root, T0 - DAY, T0 + DAY, LEAF_OK, NULL, "user@example.com");
+    qtb_trust *t = NULL;
+    int rc = qtb_trust_new(&t);
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, root.x, true);
+    }
+    qtb_path_result rg, rb;
+    if (rc == 0 && good != NULL && bad != NULL) {
+        rc = qtb_trust_validate(&rg, t, good, NULL, T0, T0, 0);
+    }
+    if (rc == 0 && good != NULL && bad != NULL) {
+        rc = qtb_trust_validate(&rb, t, bad, NULL, T0, T0, 0);
+    }
+    qtb_trust_free(t);
+    X509_free(good);
+    X509_free(bad);
+    EVP_PKEY_free(k1);
+    gfree(&root);
+    QTB_REQUIRE(good != NULL && bad != NULL);
+    QTB_OK_CALL(rc);
+    EXPECT_VERDICT(rg, QTB_TOTAL_PASSED, QTB_SUB_NONE);
+    EXPECT_VERDICT(rb, QTB_INDETERMINATE, QTB_SUB_CHAIN_CONSTRAINTS_FAILURE);
+    QTB_CHECK(contains(rb.message, "nameConstraints"));
+    qtb_path_result_dispose(&rg);
+    qtb_path_result_dispose(&rb);
+}
+
+static void test_trust__gen_ca_validity(void)
+{
+    gpki p;
+    QTB_REQUIRE(gpki_make(&p, CA_OK, LEAF_OK) == 0);
+    /* the CA expires two years after T0 and the leaf one year after: sign at T0 + 1.5 years,
+     * then the leaf is expired; at T0 - 3 years the CA is not yet valid (leaf too) */
+    qtb_path_result r;
+    int rc = gpki_validate(&r, &p, NULL, 0, T0 + 3 * YEAR, 0);
+    gpki_free(&p);
+    QTB_OK_CALL(rc);
+    EXPECT_VERDICT(r, QTB_INDETERMINATE, QTB_SUB_OUT_OF_BOUNDS_NO_POE);
+    qtb_path_result_dispose(&r);
+
+    /* a CA that expired while its leaf is still valid */
+    gcert root = gca("QTB Root 2", NULL, T0 - 5 * YEAR, T0 + 5 * YEAR, CA_OK);
+    gcert ca = gca("QTB Short CA", &root, T0 - YEAR, T0 - DAY, CA_OK);
+    gcert leaf = gca("QTB Long Leaf", &ca, T0 - 30 * DAY, T0 + YEAR, LEAF_OK);
+    gcert ca2 = gca("QTB Late CA", &root, T0 + DAY, T0 + YEAR, CA_OK);
+    gcert leaf2 = gca("QTB Early Leaf", &ca2, T0 - 30 * DAY, T0 + YEAR, LEAF_OK);
+    QTB_REQUIRE(root.x && ca.x && leaf.x && ca2.x && leaf2.x);
+    qtb_trust *t = NULL;
+    QTB_OK_CALL(qtb_trust_new(&t));
+    rc = qtb_trust_add_cert(t, root.x, true);
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, ca.x, false);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, ca2.x, false);
+    }
+    qtb_path_result expired, before, notyet;
+    if (rc == 0) {
+        rc = qtb_trust_validate(&expired, t, leaf.x, NULL, T0, T0, 0);
+    }
+    if (rc == 0) {
+        /* twin: signed while the CA was valid */
+        rc = qtb_trust_validate(&before, t, leaf.x, NULL, T0 - 2 * DAY, T0, 0);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_validate(&notyet, t, leaf2.x, NULL, T0, T0, 0);
+    }
+    qtb_trust_free(t);
+    gfree(&root);
+    gfree(&ca);
+    gfree(&leaf);
+    gfree(&ca2);
+    gfree(&leaf2);
+    QTB_OK_CALL(rc);
+    EXPECT_VERDICT(expired, QTB_INDETERMINATE, QTB_SUB_OUT_OF_BOUNDS_NO_POE);
+    QTB_CHECK(contains(expired.message, "CA 'QTB Short CA' expired"));
+    EXPECT_VERDICT(before, QTB_TOTAL_PASSED, QTB_SUB_NONE);
+    EXPECT_VERDICT(notyet, QTB_INDETERMINATE, QTB_SUB_CHAIN_CONSTRAINTS_FAILURE);
+    QTB_CHECK(contains(notyet.message, "not valid before"));
+    qtb_path_result_dispose(&expired);
+    qtb_path_result_dispose(&before);
+    qtb_path_result_dispose(&notyet);
+}
+
+/* RSA variants: PSS, SHA-1 (accepted), MD5 (refused), a 512-bit key (refused). */
+static void test_trust__gen_rsa_algorithms(void)
+{
+    EVP_PKEY *rk = EVP_RSA_gen(2048);
+    EVP_PKEY *small = EVP_RSA_gen(512);
+    EVP_PKEY *lk = EVP_EC_gen("P-256");
+    QTB_REQUIRE(rk != NULL && small != NULL && lk != NULL);
+    gcert root = {.key = rk};
+    root.x = gcert_make("QTB RSA Root", rk, NULL, T0 - YEAR, T0 + YEAR, CA_OK, NULL, NULL);
+    gcert weak = {.key = small};
+    weak.x = gcert_make("QTB Weak Root", small, NULL, T0 - YEAR, T0 + YEAR, CA_OK, NULL, NULL);
+    QTB_REQUIRE(root.x != NULL && weak.x != NULL);
+    X509 *pss = gcert_make("QTB PSS", lk, &root, T0 - DAY, T0 + DAY, LEAF_OK, NULL, NULL);
+    X509 *sha1 = gcert_make("QTB SHA1", lk, &root, T0 - DAY, T0 + DAY, LEAF_OK, "SHA1", NULL);
+    X509 *md5 = gcert_make("QTB MD5", lk, &root, T0 - DAY, T0 + DAY, LEAF_OK, "MD5", NULL);
+    X509 *tiny = gcert_make("QTB Tiny", lk, &weak, T0 - DAY, T0 + DAY, LEAF_OK, NULL, NULL);
+    X509_free(pss);
+    pss = gcert_make("QTB PSS", lk, &root, T0 - DAY, T0 + DAY, LEAF_OK | O_PSS, NULL, NULL);
+    qtb_trust *t = NULL;
+    int rc = qtb_trust_new(&t);
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, root.x, true);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, weak.x, true);
+    }
+    qtb_path_result r[4];
+    X509 *leaves[4] = {pss, sha1, md5, tiny};
+    for (int i = 0; i < 4 && rc == 0; i++) {
+        if (leaves[i] == NULL) {
+            rc = -1;
+            break;
+        }
+        rc = qtb_trust_validate(&r[i], t, leaves[i], NULL, T0, T0, 0);
+    }
+    qtb_trust_free(t);
+    for (int i = 0; i < 4; i++) {
+        X509_free(leaves[i]);
+    }
+    EVP_PKEY_free(lk);
+    gfree(&root);
+    gfree(&weak);
+    QTB_OK_CALL(rc);
+    EXPECT_VERDICT(r[0], QTB_TOTAL_PASSED, QTB_SUB_NONE);
+    EXPECT_VERDICT(r[1], QTB_TOTAL_PASSED, QTB_SUB_NONE);
+    EXPECT_VERDICT(r[2], QTB_INDETERMINATE, QTB_SUB_CRYPTO_CONSTRAINTS_FAILURE);
+    QTB_CHECK(contains(r[2].message, "weak"));
+    EXPECT_VERDICT(r[3], QTB_INDETERMINATE, QTB_SUB_CRYPTO_CONSTRAINTS_FAILURE);
+    QTB_CHECK(contains(r[3].message, "too small"));
+    for (int i = 0; i < 4; i++) {
+        qtb_path_result_dispose(&r[i]);
+    }
+}
+
+/* Two CAs with the same name and different keys; a leaf of each; no key identifiers. */
+static void test_trust__gen_same_name_issuers(void)
+{
+    gcert root = gca("QTB Twin Root", NULL, T0 - YEAR, T0 + YEAR, CA_OK | O_NO_KEYID);
+    gcert other = gca("QTB Twin Root", NULL, T0 - YEAR, T0 + YEAR, CA_OK | O_NO_KEYID);
+    gcert leaf = gca("QTB Twin Leaf", &root, T0 - DAY, T0 + DAY, LEAF_OK | O_NO_KEYID);
+    QTB_REQUIRE(root.x && other.x && leaf.x);
+    qtb_trust *t = NULL;
+    QTB_OK_CALL(qtb_trust_new(&t));
+    int rc = qtb_trust_add_cert(t, other.x, true); /* the wrong one first */
+    qtb_path_result wrong, right;
+    if (rc == 0) {
+        rc = qtb_trust_validate(&wrong, t, leaf.x, NULL, T0, T0, 0);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, root.x, true);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_validate(&right, t, leaf.x, NULL, T0, T0, 0);
+    }
+    qtb_trust_free(t);
+    gfree(&root);
+    gfree(&other);
+    gfree(&leaf);
+    QTB_OK_CALL(rc);
+    EXPECT_VERDICT(wrong, QTB_INDETERMINATE, QTB_SUB_CERTIFICATE_CHAIN_GENERAL_FAILURE);
+    EXPECT_VERDICT(right, QTB_TOTAL_PASSED, QTB_SUB_NONE);
+    qtb_path_result_dispose(&wrong);
+    qtb_path_result_dispose(&right);
+}
+
+/* Cross-signed CAs that issue each other, none trusted: the builder must end, not loop. */
+static void test_trust__gen_loop_and_depth(void)
+{
+    EVP_PKEY *ka = EVP_EC_gen("P-256"), *kb = EVP_EC_gen("P-256");
+    QTB_REQUIRE(ka != NULL && kb != NULL);
+    gcert a = {.key = ka}, b = {.key = kb};
+    a.x = gcert_make("QTB Loop A", ka, NULL, T0 - YEAR, T0 + YEAR, CA_OK | O_NO_KEYID, NULL, NULL);
+    b.x = gcert_make("QTB Loop B", kb, &a, T0 - YEAR, T0 + YEAR, CA_OK | O_NO_KEYID, NULL, NULL);
+    X509 *a_by_b =
+        gcert_make("QTB Loop A", ka, &b, T0 - YEAR, T0 + YEAR, CA_OK | O_NO_KEYID, NULL, NULL);
+    gcert leaf = gca("QTB Loop Leaf", &b, T0 - DAY, T0 + DAY, LEAF_OK | O_NO_KEYID);
+    QTB_REQUIRE(a.x && b.x && a_by_b && leaf.x);
+    STACK_OF(X509) *extra = sk_X509_new_null();
+    sk_X509_push(extra, b.x);
+    sk_X509_push(extra, a_by_b);
+    qtb_trust *t = NULL;
+    QTB_OK_CALL(qtb_trust_new(&t));
+    qtb_path_result r;
+    int rc = qtb_trust_validate(&r, t, leaf.x, extra, T0, T0, 0);
+
+    /* a chain longer than QTB_MAX_CHAIN_DEPTH under a trusted root */
+    gcert chain[QTB_MAX_CHAIN_DEPTH + 1];
+    memset(chain, 0, sizeof(chain));
+    chain[0] = gca("QTB Deep 0", NULL, T0 - YEAR, T0 + YEAR, CA_OK);
+    STACK_OF(X509) *deep = sk_X509_new_null();
+    for (size_t i = 1; i <= QTB_MAX_CHAIN_DEPTH; i++) {
+        char cn[32];
+        snprintf(cn, sizeof(cn), "QTB Deep %zu", i);
+        chain[i] = gca(cn, &chain[i - 1], T0 - YEAR, T0 + YEAR,
+                       i == QTB_MAX_CHAIN_DEPTH ? LEAF_OK : CA_OK);
+        if (i < QTB_MAX_CHAIN_DEPTH) {
+            sk_X509_push(deep, chain[i].x);
+        }
+    }
+    qtb_path_result rd, rshort;
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, chain[0].x, true);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_validate(&rd, t, chain[QTB_MAX_CHAIN_DEPTH].x, deep, T0, T0, 0);
+    }
+    if (rc == 0) {
+        /* twin: the same chain one certificate shorter fits */
+        rc = qtb_trust_validate(&rshort, t, chain[QTB_MAX_CHAIN_DEPTH - 1].x, deep, T0, T0, 0);
+    }
+    qtb_trust_free(t);
+    sk_X509_free(extra);
+    sk_X509_free(deep);
+    for (size_t i = 0; i <= QTB_MAX_CHAIN_DEPTH; i++) {
+        gfree(&chain[i]);
+    }
+    X509_free(a_by_b);
+    gfree(&a);
+    gfree(&b);
+    gfree(&leaf);
+    QTB_OK_CALL(rc);
+    EXPECT_VERDICT(r, QTB_INDETERMINATE, QTB_SUB_NO_CERTIFICATE_CHAIN_FOUND);
+    QTB_CHECK(contains(r.message, "loop"));
+    EXPECT_VERDICT(rd, QTB_INDETERMINATE, QTB_SUB_NO_CERTIFICATE_CHAIN_FOUND);
+    QTB_CHECK(contains(rd.message, "within"));
+    EXPECT_VERDICT(rshort, QTB_TOTAL_PASSED, QTB_SUB_NONE);
+    QTB_CHECK(sk_X509_num(rshort.chain) == (int)QTB_MAX_CHAIN_DEPTH);
+    qtb_path_result_dispose(&r);
+    qtb_path_result_dispose(&rd);
+    qtb_path_result_dispose(&rshort);
+}
+
+/* A v1 self-signed root (no extensions) is accepted as an anchor that issues. */
+static void test_trust__gen_v1_root(void)
+{
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    QTB_REQUIRE(k != NULL);
+    gcert root = {.key = k};
+    root.x = gcert_make("QTB V1 Root", k, NULL, T0 - YEAR, T0 + YEAR, O_V1, NULL, NULL);
+    QTB_REQUIRE(root.x != NULL);
+    root.x = reparse(root.x);
+    gcert leaf = gca("QTB V1 Leaf", &root, T0 - DAY, T0 + DAY, LEAF_OK | O_NO_KEYID);
+    gcert sub = gca("QTB V1 Sub", &root, T0 - DAY, T0 + DAY, O_V1);
+    gcert leaf2 = gca("QTB V1 Leaf 2", &sub, T0 - DAY, T0 + DAY, LEAF_OK | O_NO_KEYID);
+    QTB_REQUIRE(leaf.x && sub.x && leaf2.x);
+    STACK_OF(X509) *extra = sk_X509_new_null();
+    sk_X509_push(extra, sub.x);
+    qtb_trust *t = NULL;
+    QTB_OK_CALL(qtb_trust_new(&t));
+    int rc = qtb_trust_add_cert(t, root.x, true);
+    qtb_path_result r, r2;
+    if (rc == 0) {
+        rc = qtb_trust_validate(&r, t, leaf.x, NULL, T0, T0, 0);
+    }
+    if (rc == 0) {
+        /* twin: a v1 intermediate (not an anchor) is not a CA */
+        rc = qtb_trust_validate(&r2, t, leaf2.x, extra, T0, T0, 0);
+    }
+    qtb_trust_free(t);
+    sk_X509_free(extra);
+    gfree(&root);
+    gfree(&leaf);
+    gfree(&sub);
+    gfree(&leaf2);
+    QTB_OK_CALL(rc);
+    EXPECT_VERDICT(r, QTB_TOTAL_PASSED, QTB_SUB_NONE);
+    EXPECT_VERDICT(r2, QTB_INDETERMINATE, QTB_SUB_CHAIN_CONSTRAINTS_FAILURE);
+    qtb_path_result_dispose(&r);
+    qtb_path_result_dispose(&r2);
+}
+
+/* CRL rules on generated CRLs: unknown critical extension, delta, scope, CA revoked. */
+static void test_trust__gen_crl_rules(void)
+{
+    gpki p;
+    QTB_REQUIRE(gpki_make(&p, CA_OK, LEAF_OK) == 0);
+    const ASN1_INTEGER *leaf_serial = X509_get0_serialNumber(p.leaf.x);
+    const ASN1_INTEGER *ca_serial = X509_get0_serialNumber(p.ca.x);
+    X509_CRL *good = gcrl(&p.ca, T0 - DAY, NULL, 0, 0);
+    X509_CRL *crit = gcrl(&p.ca, T0 - DAY, NULL, 0, C_CRIT_OTHER);
+    X509_CRL *delta = gcrl(&p.ca, T0 - DAY, leaf_serial, T0 - 2 * DAY, C_DELTA);
+    X509_CRL *only_ca = gcrl(&p.ca, T0 - DAY, leaf_serial, T0 - 2 * DAY, C_ONLY_CA);
+    X509_CRL *wrong_signer = gcrl(&p.root, T0 - DAY, NULL, 0, 0);
+    X509_CRL *ca_revoked = gcrl(&p.root, T0 - DAY, ca_serial, T0 - 3 * DAY, 0);
+    X509_CRL *ca_revoked_later = gcrl(&p.root, T0 - DAY, ca_serial, T0 - 2 * DAY, 0);
+    QTB_REQUIRE(good && crit && delta && only_ca && wrong_signer && ca_revoked && ca_revoked_later);
+    /* a CRL naming the CA as issuer but signed by the root: same name, wrong key */
+    X509_CRL_set_issuer_name(wrong_signer, X509_get_subject_name(p.ca.x));
+    X509_CRL_sign(wrong_signer, p.root.key, EVP_sha256());
+    qtb_path_result r[8];
+    int rc = 0;
+    int n = 0;
+    X509_CRL *set_good[] = {good};
+    X509_CRL *set_crit[] = {crit};
+    X509_CRL *set_delta[] = {delta};
+    X509_CRL *set_only_ca[] = {only_ca};
+    X509_CRL *set_wrong[] = {wrong_signer};
+    X509_CRL *set_both[] = {crit, good};
+    X509_CRL *set_ca_rev[] = {good, ca_revoked};
+    X509_CRL *set_ca_later[] = {good, ca_revoked_later};
+    struct {
+        X509_CRL *const *crls;
+        size_t n;
+        int64_t sig;
+    } runs[] = {
+        {set_good, 1, T0},   {set_crit, 1, T0},
+        {set_delta, 1, T0},  {set_only_ca, 1, T0},
+        {set_wrong, 1, T0},  {set_both, 2, T0},
+        {set_ca_rev, 2, T0}, {set_ca_later, 2, T0 - 3 * DAY + 60},
+    };
+    for (n = 0; n < 8 && rc == 0; n++) {
+        rc = gpki_validate(&r[n], &p, runs[n].crls, runs[n].n, runs[n].sig, 0);
+    }
+    X509_CRL *all[] = {good, crit, delta, only_ca, wrong_signer, ca_revoked, ca_revoked_later};
+    for (size_t i = 0; i < QTB_ARRAY_LEN(all); i++) {
+        X509_CRL_free(all[i]);
+    }
+    gpki_free(&p);
+    QTB_OK_CALL(rc);
+    EXPECT_VERDICT(r[0], QTB_TOTAL_PASSED, QTB_SUB_NONE);
+    QTB_CHECK(contains(r[0].message, "'QTB Test Leaf' not revoked"));
+    EXPECT_VERDICT(r[1], QTB_INDETERMINATE, QTB_SUB_TRY_LATER);
+    QTB_CHECK(contains(r[1].message, "1.2.3.4.6"));
+    EXPECT_VERDICT(r[2], QTB_TOTAL_PASSED, QTB_SUB_NONE);
+    QTB_CHECK(contains(r[2].message, "delta"));
+    EXPECT_VERDICT(r[3], QTB_TOTAL_PASSED, QTB_SUB_NONE);
+    QTB_CHECK(contains(r[3].message, "'QTB Test Leaf' revocation not checked"));
+    QTB_CHECK(contains(r[3].message, "do not cover"));
+    EXPECT_VERDICT(r[4], QTB_INDETERMINATE, QTB_SUB_TRY_LATER);
+    QTB_CHECK(contains(r[4].message, "does not verify"));
+    EXPECT_VERDICT(r[5], QTB_TOTAL_PASSED, QTB_SUB_NONE);
+    EXPECT_VERDICT(r[6], QTB_INDETERMINATE, QTB_SUB_REVOKED_CA_NO_POE);
+    EXPECT_VERDICT(r[7], QTB_TOTAL_PASSED, QTB_SUB_NONE);
+    QTB_CHECK(contains(r[7].message, "'QTB Test CA' revoked at"));
+    for (int i = 0; i < n; i++) {
+        qtb_path_result_dispose(&r[i]);
+    }
+}
+
+/* ---- sharing one trust set between threads ------------------------------------------------ */
+
+typedef struct thread_job {
+    const qtb_trust *t;
+    X509 *leaf;
+    STACK_OF(X509) * extra;
+    qtb_indication want;
+    int rounds;
+    int wrong; /* verdicts that differed from `want` */
+    int errors;
+} thread_job;
+
+static void *thread_main(void *arg)
+{
+    thread_job *j = arg;
+    for (int i = 0; i < j->rounds; i++) {
+        qtb_path_result r;
+        if (qtb_trust_validate(&r, j->t, j->leaf, j->extra, T0, T0, QTB_PATH_FOR_SIGNING) != 0) {
+            j->errors++;
+            continue;
+        }
+        if (r.indication != j->want) {
+            j->wrong++;
+        }
+        qtb_path_result_dispose(&r);
+    }
+    return NULL;
+}
+
+static void test_trust__threads_share_a_set(void)
+{
+    gpki p;
+    QTB_REQUIRE(gpki_make(&p, CA_OK, LEAF_OK) == 0);
+    /* a leaf under a CA of the same name but another key: must fail in every thread */
+    gcert rogue_ca = gca("QTB Test CA", NULL, T0 - YEAR, T0 + YEAR, CA_OK | O_NO_KEYID);
+    gcert rogue = gca("QTB Rogue Leaf", &rogue_ca, T0 - DAY, T0 + DAY, LEAF_OK | O_NO_KEYID);
+    X509_CRL *crl = gcrl(&p.ca, T0 - DAY, NULL, 0, 0);
+    QTB_REQUIRE(rogue_ca.x != NULL && rogue.x != NULL && crl != NULL);
+    qtb_trust *t = NULL;
+    int rc = qtb_trust_new(&t);
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, p.root.x, true);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_crl(t, crl);
+    }
+    STACK_OF(X509) *extra = sk_X509_new_null();
+    sk_X509_push(extra, p.ca.x);
+    thread_job jobs[4];
+    pthread_t th[4];
+    int started = 0;
+    for (int i = 0; i < 4 && rc == 0; i++) {
+        bool bad = i == 3;
+        jobs[i] = (thread_job){.t = t,
+                               .leaf = bad ? rogue.x : p.leaf.x,
+                               .extra = extra,
+                               .want = bad ? QTB_INDETERMINATE : QTB_TOTAL_PASSED,
+                               .rounds = 200};
+        if (pthread_create(&th[i], NULL, thread_main, &jobs[i]) != 0) {
+            rc = -1;
+            break;
+        }
+        started++;
+    }
+    for (int i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+    }
+    /* the verdicts are cached by fingerprint: leaf by CA is known to be good */
+    unsigned char lfp[QTB_FP_LEN], cfp[QTB_FP_LEN];
+    unsigned char *der = NULL;
+    int n = i2d_X509(p.leaf.x, &der);
+    int cached = -2;
+    if (rc == 0 && n > 0 && qtb_trust_fingerprint(lfp, t, der, (size_t)n) == 0) {
+        OPENSSL_free(der);
+        der = NULL;
+        n = i2d_X509(p.ca.x, &der);
+        if (n > 0 && qtb_trust_fingerprint(cfp, t, der, (size_t)n) == 0) {
+            cached = qtb_sig_cache_get(t, lfp, cfp);
+        }
+    }
+    OPENSSL_free(der);
+    qtb_trust_free(t);
+    sk_X509_free(extra);
+    X509_CRL_free(crl);
+    gfree(&rogue_ca);
+    gfree(&rogue);
+    gpki_free(&p);
+    QTB_OK_CALL(rc);
+    QTB_CHECK(started == 4);
+    for (int i = 0; i < started; i++) {
+        QTB_CHECK(jobs[i].errors == 0);
+        QTB_CHECK(jobs[i].wrong == 0);
+    }
+    QTB_CHECK(cached == 1);
+}
+
 int main(void)
 {
     QTB_RUN(test_trust__rsa_real_chain_valid_2021);
@@ -894,5 +1725,15 @@ int main(void)
     QTB_RUN(test_trust__pki_rsa_cases);
     QTB_RUN(test_trust__pki_stale_crl);
     QTB_RUN(test_trust__pki_newest_crl_wins);
+    QTB_RUN(test_trust__gen_constraints);
+    QTB_RUN(test_trust__gen_pathlen);
+    QTB_RUN(test_trust__gen_name_constraints);
+    QTB_RUN(test_trust__gen_ca_validity);
+    QTB_RUN(test_trust__gen_rsa_algorithms);
+    QTB_RUN(test_trust__gen_same_name_issuers);
+    QTB_RUN(test_trust__gen_loop_and_depth);
+    QTB_RUN(test_trust__gen_v1_root);
+    QTB_RUN(test_trust__gen_crl_rules);
+    QTB_RUN(test_trust__threads_share_a_set);
     return qtb_test_done();
 }
