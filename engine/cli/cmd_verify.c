@@ -113,9 +113,9 @@ static void print_text(const qtb_report *r, const char *json)
                qtb_indication_name(qtb_report_signature_indication(r, i)), s ? "/" : "", s ? s : "",
                qtb_report_signature_message(r, i));
         json_t *sig = json_array_get(sigs, i);
-        json_t *chain = json_object_get(sig, "chain");
-        if (json_array_size(chain) > 0 && json_is_string(json_array_get(chain, 0))) {
-            printf("  signer: %s\n", json_string_value(json_array_get(chain, 0)));
+        json_t *subject = json_object_get(json_object_get(sig, "signer"), "subject");
+        if (json_is_string(subject)) {
+            printf("  signer: %s\n", json_string_value(subject));
         }
         json_t *bst = json_object_get(sig, "bestSignatureTime");
         if (json_is_string(bst)) {
@@ -138,6 +138,13 @@ static int load_trust(qtb_trust **out, char **dirs, int ndirs, char **untrusted,
             def = DEFAULT_TRUST_DIR;
         }
     }
+    /* Untrusted first: the trust set keeps a certificate that is both an anchor and given as
+     * untrusted in both lists only in this order, and only untrusted ones may name a signer. */
+    for (int i = 0; i < nuntrusted; i++) {
+        if (qtb_trust_add_untrusted_file(*out, untrusted[i]) != 0) {
+            return cli_lib_error(CMD, untrusted[i]);
+        }
+    }
     for (int i = 0; i < ndirs; i++) {
         if (qtb_trust_add_dir(*out, dirs[i]) != 0) {
             return cli_lib_error(CMD, dirs[i]);
@@ -145,11 +152,6 @@ static int load_trust(qtb_trust **out, char **dirs, int ndirs, char **untrusted,
     }
     if (def != NULL && qtb_trust_add_dir(*out, def) != 0) {
         return cli_lib_error(CMD, def);
-    }
-    for (int i = 0; i < nuntrusted; i++) {
-        if (qtb_trust_add_untrusted_file(*out, untrusted[i]) != 0) {
-            return cli_lib_error(CMD, untrusted[i]);
-        }
     }
     return 0;
 }

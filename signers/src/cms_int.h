@@ -21,6 +21,7 @@
 
 #include <qtb/common.h>
 #include <qtb/limits.h>
+#include <qtb/trust.h>
 
 /* ---- BER -------------------------------------------------------------------------------- */
 
@@ -98,6 +99,12 @@ extern const unsigned char qtb_oid_signing_time[9];
 extern const unsigned char qtb_oid_countersignature[9];
 extern const unsigned char qtb_oid_tst_info[11];
 extern const unsigned char qtb_oid_timestamp_token[11];
+
+/* ---- the trust set's untrusted pool (cms_trust.c) ------------------------------------------- */
+
+size_t qtb_trust_untrusted_count(const qtb_trust *t);
+/* Borrowed; NULL past the end. */
+X509 *qtb_trust_untrusted_get(const qtb_trust *t, size_t i);
 
 /* ---- digests: streaming, so detached content is read once for every signer ------------------ */
 

@@ -26,8 +26,6 @@
 
 #define CHUNK (64u * 1024u)
 
-STACK_OF(X509) * qtb_trust_untrusted(const qtb_trust *t); /* TODO: trust module */
-
 typedef enum check_state {
     CHECK_NOT_CHECKED = 0,
     CHECK_PASSED,
@@ -251,14 +249,11 @@ static X509 *find_cert(const qtb_cms_signer_raw *r, STACK_OF(X509) * pool, const
     }
     /* Not among the anchors: a trust anchor identifies a CA, not a signer (the certificates
      * given as untrusted may). */
-    if (t != NULL) {
-        STACK_OF(X509) *tc = qtb_trust_untrusted(t);
-        for (int i = 0; i < sk_X509_num(tc); i++) {
-            X509 *c = sk_X509_value(tc, i);
-            if (cert_matches(c, r, issuer, serial)) {
-                found = c;
-                goto done;
-            }
+    for (size_t i = 0; i < qtb_trust_untrusted_count(t); i++) {
+        X509 *c = qtb_trust_untrusted_get(t, i);
+        if (cert_matches(c, r, issuer, serial)) {
+            found = c;
+            goto done;
         }
     }
 done:
@@ -719,6 +714,11 @@ static int verify_token(ts_result *ts, const qtb_ber *token, const qtb_ber *sig_
         snprintf(why, sizeof(why), "the TSA certificate lacks the timeStamping extended key usage");
         goto done;
     }
+    if (t == NULL) {
+        indication = "INDETERMINATE";
+        snprintf(why, sizeof(why), "no trust anchors were given for the TSA certificate");
+        goto done;
+    }
     if ((flags & QTB_VERIFY_NO_CHAIN) != 0) {
         indication = "INDETERMINATE";
         snprintf(why, sizeof(why), "TSA certificate path not checked (no-chain mode)");
@@ -923,6 +923,10 @@ static int finish_signer(verify_doc *d, signer *s, qtb_sig_report *rep)
         signer_decide(s, QTB_INDETERMINATE, QTB_SUB_NO_CERTIFICATE_CHAIN_FOUND,
                       "signature value and digest verified; certificate path not checked "
                       "(no-chain mode)");
+    }
+    if (!s->decided && d->opts->trust == NULL) {
+        signer_decide(s, QTB_INDETERMINATE, QTB_SUB_NO_CERTIFICATE_CHAIN_FOUND,
+                      "signature verified, but no trust anchors were given");
     }
     if (!s->decided) {
         STACK_OF(X509) *extra = d->certs;

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# CMS verification benchmark (never run in CI): prints, in one run,
+#  - docs/s for 1,000 small (2 KB) detached RSA-2048 CMS (leaf <- CA <- root, CRLs) verified in
+#    one process on all cores, beside a loop of `openssl cms -verify` over the same files and
+#    beside `openssl speed rsa2048` verify/s;
+#  - MB/s and peak RSS for one 1 GB detached document, beside `openssl speed -evp sha256`.
+# Usage: tests/bench/cms_bench.sh [BUILD_DIR] (default ./build; needs its generated PKI)
+#        QTB_BENCH_LARGE_MB=1024 QTB_BENCH_ROUNDS=5 QTB_BENCH_OPENSSL_N=200 to change sizes.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:-$src/build}" && pwd)
+P="$build/fixtures/pki"
+QTB="$build/qoltanba"
+N=1000
+ROUNDS=${QTB_BENCH_ROUNDS:-5}
+LARGE_MB=${QTB_BENCH_LARGE_MB:-1024}
+OSSL_N=${QTB_BENCH_OPENSSL_N:-200}
+THREADS=$(nproc)
+[ -f "$P/password.txt" ] || { echo "no generated PKI in $P (build first)" >&2; exit 2; }
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+
+cc -O2 -o "$W/cms_bench" "$src/tests/bench/cms_bench.c" -I"$src/engine/include" \
+    -I"$src/signers/include" -L"$build" -lqoltanba -Wl,-rpath,"$build" -lpthread
+
+echo "== preparing $N detached 2 KB documents signed with rsa_individual_sign (RSA-2048)"
+mkdir -p "$W/docs"
+args=()
+for i in $(seq 1 $N); do
+    head -c 2048 /dev/urandom >"$W/docs/$i.bin"
+    "$QTB" sign --p12 "$P/p12/rsa_individual_sign.p12" --password-file "$P/password.txt" \
+        --detached --out "$W/docs/$i.p7s" "$W/docs/$i.bin"
+    args+=("$W/docs/$i.p7s" "$W/docs/$i.bin")
+done
+
+echo "== small documents ($(nproc) cores)"
+"$W/cms_bench" small "$P/trust/rsa" "$THREADS" "$ROUNDS" "${args[@]}"
+"$W/cms_bench" small "$P/trust/rsa" 1 "$ROUNDS" "${args[@]}"
+
+cat "$P/trust/rsa/root.pem" "$P/trust/rsa/ca.pem" >"$W/ca.pem"
+cat "$P/trust/rsa/root.crl" "$P/trust/rsa/ca.crl" >"$W/crls.pem" 2>/dev/null || true
+start=$(date +%s.%N)
+for i in $(seq 1 "$OSSL_N"); do
+    openssl cms -verify -binary -inform DER -in "$W/docs/$i.p7s" -content "$W/docs/$i.bin" \
+        -CAfile "$W/ca.pem" -CRLfile "$W/crls.pem" -crl_check_all -no-CApath -no-CAstore \
+        -out /dev/null 2>/dev/null
+done
+end=$(date +%s.%N)
+python3 -c "import sys; n=int(sys.argv[1]); t=float(sys.argv[3])-float(sys.argv[2]); print(f'openssl cms -verify, one process per file, sequential: {n} documents in {t:.2f} s = {n/t:.0f} docs/s')" \
+    "$OSSL_N" "$start" "$end"
+openssl speed -seconds 3 rsa2048 2>/dev/null | grep -E '^rsa 2048|sign/s' | sed 's/^/openssl speed: /'
+openssl speed -seconds 3 -multi "$THREADS" rsa2048 2>/dev/null | grep -E '^rsa 2048' |
+    sed "s/^/openssl speed -multi $THREADS: /"
+
+echo "== one ${LARGE_MB} MB detached document"
+head -c $((LARGE_MB * 1024 * 1024)) /dev/zero | tr '\0' 'a' >"$W/large.bin"
+"$QTB" sign --p12 "$P/p12/rsa_individual_sign.p12" --password-file "$P/password.txt" \
+    --detached --out "$W/large.p7s" "$W/large.bin"
+"$W/cms_bench" large "$P/trust/rsa" "$W/large.p7s" "$W/large.bin"
+"$W/cms_bench" large "$P/trust/rsa" "$W/large.p7s" "$W/large.bin"
+openssl speed -seconds 3 -bytes 65536 -evp sha256 2>/dev/null | grep -E '^sha256|^SHA256|type' |
+    sed 's/^/openssl speed -evp sha256 (64 KiB blocks): /'
