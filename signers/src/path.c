@@ -37,6 +37,7 @@
 
 #include "internal.h"
 #include "report_int.h"
+#include "revocation_int.h"
 #include "sigalg.h"
 #include "trust_priv.h"
 
@@ -599,12 +600,13 @@ static const char *reason_name(int reason)
 }
 
 static int check_revocation(verdict *v, qtb_path_result *out, const pctx *c, X509 *x, X509 *issuer,
-                            const unsigned char issuer_fp[QTB_FP_LEN], bool leaf, const char *label,
-                            int64_t sig_time, int64_t now)
+                            const unsigned char issuer_fp[QTB_FP_LEN], bool leaf, bool anchor,
+                            const char *label, int64_t sig_time, int64_t now)
 {
     qtb_rev_result rr;
     bool is_ca = (X509_get_extension_flags(x) & EXFLAG_CA) != 0;
-    QTB_TRY(qtb_crl_check(&rr, c->t, x, issuer, issuer_fp, is_ca, sig_time, now));
+    /* the trust set's CRLs, or the online sources in their order when configured */
+    QTB_TRY(qtb_rev_check(&rr, c->t, x, issuer, issuer_fp, is_ca, anchor, sig_time, now));
     char at[32], when[32];
     qtb_time_rfc3339(when, sizeof(when), sig_time);
     switch (rr.status) {
@@ -682,15 +684,15 @@ static int validate_path(qtb_path_result *out, const pctx *c, int64_t sig_time, 
         X509 *x = c->chain[i]->x;
         qtb_cert_label(label, sizeof(label), x);
         QTB_TRY(check_revocation(&v, out, c, x, c->chain[i + 1]->x, c->chain[i + 1]->fp, i == 0,
-                                 label, sig_time, now));
+                                 false, label, sig_time, now));
     }
     X509 *anchor = c->chain[n - 1]->x;
     if ((X509_get_extension_flags(anchor) & EXFLAG_SS) == 0) {
         const qtb_tcert *iss = anchor_issuer(c->t, anchor);
         if (iss != NULL) {
             qtb_cert_label(label, sizeof(label), anchor);
-            QTB_TRY(check_revocation(&v, out, c, anchor, iss->x, iss->fp, n == 1, label, sig_time,
-                                     now));
+            QTB_TRY(check_revocation(&v, out, c, anchor, iss->x, iss->fp, n == 1, true, label,
+                                     sig_time, now));
         }
     }
 

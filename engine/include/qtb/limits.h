@@ -23,5 +23,6 @@
 #define QTB_MAX_APPLICANT_FILE (1u << 20)     /**< applicant XML */
 #define QTB_MAX_DETACHED_CONTENT (1ull << 40) /**< detached content is streamed; sanity cap */
 #define QTB_MAX_HTTP_BODY (32u << 20)         /**< HTTP request body */
+#define QTB_MAX_OCSP_RESPONSE (1u << 20)      /**< one OCSP response fetched over HTTP */
 
 #endif
