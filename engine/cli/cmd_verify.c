@@ -14,6 +14,7 @@
 #include <qtb/error.h>
 #include <qtb/limits.h>
 #include <qtb/report.h>
+#include <qtb/revocation.h>
 #include <qtb/trust.h>
 #include <qtb/verify.h>
 
@@ -28,7 +29,9 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: qoltanba verify [--content FILE] [--trust DIR]... [--untrusted FILE]...\n"
-            "                       [--at TIME] [--no-chain] [--json] SIGNATURE\n\n"
+            "                       [--at TIME] [--no-chain] [--json]\n"
+            "                       [--revocation ocsp,crl] [--ocsp-url URL] [--offline]\n"
+            "                       SIGNATURE\n\n"
             "Verify a CMS/PKCS#7 (DER, PEM or bare base64, as NCALayer returns it) or XMLDSig\n"
             "signature. Every signature in it gets an ETSI EN 319 102-1 indication.\n\n"
             "  --content FILE   the signed content of a detached CMS (streamed)\n"
@@ -40,6 +43,12 @@ static void usage(FILE *out)
             "  --at TIME        validate as of TIME (RFC 3339, e.g. 2021-07-11T00:00:00Z)\n"
             "  --no-chain       check signature values only, not certificate paths (never\n"
             "                   TOTAL_PASSED; diagnostics)\n"
+            "  --revocation LIST revocation sources in the order asked: ocsp (the responder\n"
+            "                   in each certificate's AIA), crl (the CRLs of the --trust\n"
+            "                   folders). Without it, only those CRLs are used\n"
+            "  --ocsp-url URL   ask this OCSP responder for every certificate (implies ocsp\n"
+            "                   when --revocation is not given)\n"
+            "  --offline        never use the network (OCSP is skipped and said so)\n"
             "  --json           print the report as JSON\n\n"
             "Exit codes: 0 TOTAL_PASSED, 1 TOTAL_FAILED, 3 INDETERMINATE, 2 usage or I/O "
             "error.\n");
@@ -159,10 +168,17 @@ static int load_trust(qtb_trust **out, char **dirs, int ndirs, char **untrusted,
 int cmd_verify(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"content", required_argument, NULL, 'c'},   {"trust", required_argument, NULL, 't'},
-        {"at", required_argument, NULL, 'a'},        {"json", no_argument, NULL, 'j'},
-        {"no-chain", no_argument, NULL, 'n'},        {"help", no_argument, NULL, 'h'},
-        {"untrusted", required_argument, NULL, 'u'}, {NULL, 0, NULL, 0},
+        {"content", required_argument, NULL, 'c'},
+        {"trust", required_argument, NULL, 't'},
+        {"at", required_argument, NULL, 'a'},
+        {"json", no_argument, NULL, 'j'},
+        {"no-chain", no_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {"untrusted", required_argument, NULL, 'u'},
+        {"revocation", required_argument, NULL, 'r'},
+        {"ocsp-url", required_argument, NULL, 'o'},
+        {"offline", no_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
     };
     qtb_verify_options opts = QTB_VERIFY_OPTIONS_INIT;
     char *trust_dirs[MAX_TRUST_DIRS];
@@ -170,6 +186,8 @@ int cmd_verify(int argc, char **argv)
     char *untrusted[MAX_TRUST_DIRS];
     int nuntrusted = 0;
     bool json = false;
+    qtb_revocation_options ropts = QTB_REVOCATION_OPTIONS_INIT;
+    bool want_rev = false;
     int c;
     optind = 1;
     opterr = 0;
@@ -204,6 +222,20 @@ int cmd_verify(int argc, char **argv)
         case 'n':
             opts.flags |= QTB_VERIFY_NO_CHAIN;
             break;
+        case 'r':
+            if (qtb_revocation_parse_sources(ropts.sources, optarg) != 0) {
+                return cli_error(CMD, "--revocation: %s", qtb_error_last()->message);
+            }
+            want_rev = true;
+            break;
+        case 'o':
+            ropts.ocsp_url = optarg;
+            want_rev = true;
+            break;
+        case 'f':
+            ropts.flags |= QTB_REV_OFFLINE;
+            want_rev = true;
+            break;
         case 'h':
             usage(stdout);
             return CLI_OK;
@@ -221,6 +253,7 @@ int cmd_verify(int argc, char **argv)
     unsigned char *sig = NULL;
     size_t sig_len = 0;
     qtb_trust *trust = NULL;
+    qtb_revocation *rev = NULL;
     qtb_report *rep = NULL;
     char *doc = NULL;
     if (cli_read_file(CMD, &sig, &sig_len, path, QTB_MAX_SIGNATURE_FILE) != 0) {
@@ -235,6 +268,13 @@ int cmd_verify(int argc, char **argv)
     }
     if (load_trust(&trust, trust_dirs, ntrust, untrusted, nuntrusted) != 0) {
         goto done;
+    }
+    if (want_rev) {
+        if (qtb_revocation_new(&rev, &ropts) != 0) {
+            rc = cli_lib_error(CMD, "revocation");
+            goto done;
+        }
+        qtb_trust_set_revocation(trust, rev);
     }
     opts.trust = trust;
     int vrc = 0;
@@ -266,6 +306,7 @@ done:
     qtb_string_free(doc);
     qtb_report_free(rep);
     qtb_trust_free(trust);
+    qtb_revocation_free(rev);
     free(sig);
     return rc;
 }

@@ -220,7 +220,14 @@ static bool delegate_ok(char *why, size_t cap, X509 *resp, X509 *issuer, int64_t
         return false;
     }
     int ok = 0;
-    if (qtb_sig_verify_cert(&ok, resp, issuer) != 0 || !ok) {
+    int rc = qtb_sig_verify_cert(&ok, resp, issuer);
+    if (rc == QTB_EUNSUPPORTED) {
+        snprintf(why, cap, "the signature on responder '%.70s' cannot be checked (%.60s)", label,
+                 qtb_error_last()->message);
+        qtb_error_clear();
+        return false;
+    }
+    if (rc != 0 || !ok) {
         qtb_error_clear();
         snprintf(why, cap, "responder '%s' is not signed by the certificate's CA", label);
         return false;
