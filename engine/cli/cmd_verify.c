@@ -30,8 +30,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: qoltanba verify [--content FILE] [--trust DIR]... [--untrusted FILE]...\n"
             "                       [--at TIME] [--no-chain] [--json]\n"
-            "                       [--revocation ocsp,crl] [--ocsp-url URL] [--offline]\n"
-            "                       SIGNATURE\n\n"
+            "                       [--revocation ocsp,crl] [--ocsp-url URL]\n"
+            "                       [--ocsp-timeout MS] [--offline] SIGNATURE\n\n"
             "Verify a CMS/PKCS#7 (DER, PEM or bare base64, as NCALayer returns it) or XMLDSig\n"
             "signature. Every signature in it gets an ETSI EN 319 102-1 indication.\n\n"
             "  --content FILE   the signed content of a detached CMS (streamed)\n"
@@ -46,8 +46,9 @@ static void usage(FILE *out)
             "  --revocation LIST revocation sources in the order asked: ocsp (the responder\n"
             "                   in each certificate's AIA), crl (the CRLs of the --trust\n"
             "                   folders). Without it, only those CRLs are used\n"
-            "  --ocsp-url URL   ask this OCSP responder for every certificate (implies ocsp\n"
-            "                   when --revocation is not given)\n"
+            "  --ocsp-url URL   ask this OCSP responder for every certificate (sources: ocsp\n"
+            "                   then crl unless --revocation says otherwise)\n"
+            "  --ocsp-timeout MS give up on an OCSP responder after MS milliseconds (5000)\n"
             "  --offline        never use the network (OCSP is skipped and said so)\n"
             "  --json           print the report as JSON\n\n"
             "Exit codes: 0 TOTAL_PASSED, 1 TOTAL_FAILED, 3 INDETERMINATE, 2 usage or I/O "
@@ -178,6 +179,7 @@ int cmd_verify(int argc, char **argv)
         {"revocation", required_argument, NULL, 'r'},
         {"ocsp-url", required_argument, NULL, 'o'},
         {"offline", no_argument, NULL, 'f'},
+        {"ocsp-timeout", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
     qtb_verify_options opts = QTB_VERIFY_OPTIONS_INIT;
@@ -232,6 +234,17 @@ int cmd_verify(int argc, char **argv)
             ropts.ocsp_url = optarg;
             want_rev = true;
             break;
+        case 'T': {
+            char *end = NULL;
+            long ms = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || ms < 1 || ms > 600000) {
+                return cli_error(CMD, "--ocsp-timeout wants milliseconds (1..600000), not '%s'",
+                                 optarg);
+            }
+            ropts.timeout_ms = ms;
+            want_rev = true;
+            break;
+        }
         case 'f':
             ropts.flags |= QTB_REV_OFFLINE;
             want_rev = true;

@@ -964,6 +964,13 @@ static int finish_signer(verify_doc *d, signer *s, qtb_sig_report *rep)
         goto done;
     }
     QTB_TRY_GOTO(chain_json(o, pr.chain));
+    /* what path validation found, revocation evidence included (OCSP/CRL, source, time);
+     * null when not validated (or if a truncated message is not valid UTF-8) */
+    json_t *pv = c_chain != CHECK_NOT_CHECKED ? json_string(pr.message) : NULL;
+    if (json_object_set_new(o, "pathValidation", pv != NULL ? pv : json_null()) != 0) {
+        rc = QTB_FAIL(QTB_ENOMEM, "out of memory building a report");
+        goto done;
+    }
     json_t *checks = json_object();
     if (checks == NULL || json_object_set_new(o, "checks", checks) != 0) {
         rc = QTB_FAIL(QTB_ENOMEM, "out of memory building a report");

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""A tiny HTTP server for the revocation tests (not a test itself).
+
+usage: revhttp.py DIR PORTFILE
+Serves the files of DIR on 127.0.0.1 at an ephemeral port, written to PORTFILE once listening:
+  GET or POST /NAME       the file NAME (404 when missing); a POST body is read and ignored,
+                          so a fixed OCSP answer can be replayed
+  GET or POST /slow/NAME  the same after $REVHTTP_DELAY seconds (default 3)
+  POST /tsa               runs `openssl ts -reply -config $REVHTTP_TSA_CNF` on the request body
+Runs until killed.
+"""
+import http.server
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = sys.argv[1]
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+
+    def _body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n > 0 else b""
+
+    def _send(self, data, ctype="application/octet-stream"):
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _serve(self):
+        body = self._body()
+        path = self.path.lstrip("/")
+        if path == "tsa":
+            self._tsa(body)
+            return
+        if path.startswith("slow/"):
+            time.sleep(float(os.environ.get("REVHTTP_DELAY", "3")))
+            path = path[5:]
+        f = os.path.join(ROOT, os.path.basename(path))
+        if not os.path.isfile(f):
+            self.send_error(404)
+            return
+        with open(f, "rb") as fh:
+            self._send(fh.read())
+
+    def _tsa(self, body):
+        cnf = os.environ.get("REVHTTP_TSA_CNF")
+        if not cnf:
+            self.send_error(404)
+            return
+        with tempfile.TemporaryDirectory() as d:
+            q = os.path.join(d, "q.tsq")
+            r = os.path.join(d, "r.tsr")
+            with open(q, "wb") as fh:
+                fh.write(body)
+            res = subprocess.run(["openssl", "ts", "-reply", "-config", cnf, "-queryfile", q,
+                                  "-out", r], capture_output=True, timeout=20)
+            if res.returncode != 0:
+                self.send_error(500)
+                return
+            with open(r, "rb") as fh:
+                self._send(fh.read(), "application/timestamp-reply")
+
+    do_GET = _serve
+    do_POST = _serve
+
+    def log_message(self, *args):
+        pass
+
+
+def main():
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    tmp = sys.argv[2] + ".tmp"
+    with open(tmp, "w") as fh:
+        fh.write(str(srv.server_address[1]))
+    os.replace(tmp, sys.argv[2])
+    srv.serve_forever()
+
+
+main()
