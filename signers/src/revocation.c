@@ -22,6 +22,7 @@
 typedef struct cache_slot {
     unsigned char key[QTB_FP_LEN];
     bool used;
+    bool in_flight;  /* a caller is fetching this CertID now */
     int64_t expires; /* wall clock */
     qtb_ocsp_answer answer;
     char url[128];
@@ -36,6 +37,7 @@ struct qtb_revocation {
     long ttl_s;
     long max_age_s;
     pthread_mutex_t lock; /* guards slots and requests */
+    pthread_cond_t done;  /* a fetch ended (cache_finish) */
     cache_slot *slots;
     unsigned long requests;
 };
@@ -121,6 +123,12 @@ int qtb_revocation_new(qtb_revocation **out, const qtb_revocation_options *o)
         qtb_free(r);
         return QTB_FAIL(QTB_ENOMEM, "out of memory");
     }
+    if (pthread_cond_init(&r->done, NULL) != 0) {
+        pthread_mutex_destroy(&r->lock);
+        qtb_free(r->slots);
+        qtb_free(r);
+        return QTB_FAIL(QTB_ENOMEM, "out of memory");
+    }
     if (o->ocsp_url != NULL) {
         size_t len = strlen(o->ocsp_url);
         r->ocsp_url = qtb_malloc(len + 1);
@@ -143,6 +151,7 @@ void qtb_revocation_free(qtb_revocation *r)
     if (r == NULL) {
         return;
     }
+    pthread_cond_destroy(&r->done);
     pthread_mutex_destroy(&r->lock);
     qtb_free(r->slots);
     qtb_free(r->ocsp_url);
@@ -175,36 +184,62 @@ static size_t slot_of(const unsigned char key[QTB_FP_LEN])
     return ((size_t)key[0] << 8 | key[1]) % CACHE_SLOTS;
 }
 
-static bool cache_get(qtb_revocation *r, const unsigned char key[QTB_FP_LEN], qtb_ocsp_answer *a,
-                      char *url, size_t url_cap)
+static bool answer_fresh(const qtb_revocation *r, const qtb_ocsp_answer *a, int64_t now)
 {
-    bool hit = false;
-    int64_t wall = (int64_t)time(NULL);
-    pthread_mutex_lock(&r->lock);
-    cache_slot *s = &r->slots[slot_of(key)];
-    if (s->used && memcmp(s->key, key, QTB_FP_LEN) == 0 && wall < s->expires) {
-        *a = s->answer;
-        snprintf(url, url_cap, "%s", s->url);
-        hit = true;
-    }
-    pthread_mutex_unlock(&r->lock);
-    return hit;
+    return a->next_update != 0 ? now <= a->next_update
+                               : now <= a->this_update + (r->max_age_s > 0 ? r->max_age_s : 86400L);
 }
 
-static void cache_put(qtb_revocation *r, const unsigned char key[QTB_FP_LEN],
-                      const qtb_ocsp_answer *a, const char *url)
+/*
+ * 1: a cached answer, fresh at `now`, copied out. 0: none, and this caller now owns the fetch
+ * (the slot is marked in flight; cache_finish must follow). Callers asking for the same CertID
+ * meanwhile wait for that fetch instead of sending their own (one round trip per certificate).
+ */
+static int cache_claim(qtb_revocation *r, const unsigned char key[QTB_FP_LEN], qtb_ocsp_answer *a,
+                       char *url, size_t url_cap, int64_t now)
+{
+    pthread_mutex_lock(&r->lock);
+    cache_slot *s = &r->slots[slot_of(key)];
+    while (s->used && s->in_flight && memcmp(s->key, key, QTB_FP_LEN) == 0) {
+        pthread_cond_wait(&r->done, &r->lock);
+    }
+    if (s->used && memcmp(s->key, key, QTB_FP_LEN) == 0 && (int64_t)time(NULL) < s->expires &&
+        answer_fresh(r, &s->answer, now)) {
+        *a = s->answer;
+        snprintf(url, url_cap, "%s", s->url);
+        pthread_mutex_unlock(&r->lock);
+        return 1;
+    }
+    memcpy(s->key, key, QTB_FP_LEN);
+    s->used = true;
+    s->in_flight = true;
+    s->expires = 0;
+    r->requests++;
+    pthread_mutex_unlock(&r->lock);
+    return 0;
+}
+
+/* End a fetch: keep a usable answer (NULL: forget the slot) and wake the waiters. */
+static void cache_finish(qtb_revocation *r, const unsigned char key[QTB_FP_LEN],
+                         const qtb_ocsp_answer *a, const char *url)
 {
     int64_t expires = (int64_t)time(NULL) + r->ttl_s;
-    if (a->next_update != 0 && a->next_update < expires) {
+    if (a != NULL && a->next_update != 0 && a->next_update < expires) {
         expires = a->next_update;
     }
     pthread_mutex_lock(&r->lock);
     cache_slot *s = &r->slots[slot_of(key)];
-    memcpy(s->key, key, QTB_FP_LEN);
-    s->used = true;
-    s->expires = expires;
-    s->answer = *a;
-    snprintf(s->url, sizeof(s->url), "%s", url);
+    if (memcmp(s->key, key, QTB_FP_LEN) == 0 && s->in_flight) {
+        s->in_flight = false;
+        if (a != NULL) {
+            s->expires = expires;
+            s->answer = *a;
+            snprintf(s->url, sizeof(s->url), "%s", url);
+        } else {
+            s->used = false;
+        }
+    }
+    pthread_cond_broadcast(&r->done);
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -247,32 +282,26 @@ static int ask_ocsp(qtb_ocsp_answer *a, char *url, size_t url_cap, char *skip, s
     }
     unsigned char key[QTB_FP_LEN];
     QTB_TRY(qtb_ocsp_cache_key(key, subject, issuer));
-    char cached_url[128];
-    if (cache_get(r, key, a, cached_url, sizeof(cached_url))) {
-        /* the cache holds only answers that were valid; freshness is judged again at `now` */
-        bool fresh = a->next_update != 0
-                         ? now <= a->next_update
-                         : now <= a->this_update + (r->max_age_s > 0 ? r->max_age_s : 86400L);
-        if (fresh) {
-            snprintf(url, url_cap, "%s", cached_url);
-            return 1;
-        }
+    if (cache_claim(r, key, a, url, url_cap, now) == 1) {
+        return 1;
     }
     unsigned char *req = NULL;
     size_t req_len = 0;
     unsigned char nonce[QTB_OCSP_NONCE_LEN];
-    QTB_TRY(qtb_ocsp_request(&req, &req_len, nonce, subject, issuer));
-    pthread_mutex_lock(&r->lock);
-    r->requests++;
-    pthread_mutex_unlock(&r->lock);
     qtb_buf resp;
     qtb_buf_init(&resp, QTB_MAX_OCSP_RESPONSE);
+    int rc = qtb_ocsp_request(&req, &req_len, nonce, subject, issuer);
+    if (rc < 0) {
+        cache_finish(r, key, NULL, url);
+        return rc;
+    }
     qtb_http_opts ho = {
         .timeout_ms = r->timeout_ms, .retries = r->retries, .max_body = QTB_MAX_OCSP_RESPONSE};
-    int rc = qtb_http_fetch(&resp, url, "application/ocsp-request", req, req_len, &ho);
+    rc = qtb_http_fetch(&resp, url, "application/ocsp-request", req, req_len, &ho);
     OPENSSL_free(req);
     if (rc == QTB_ENOMEM) {
         qtb_buf_dispose(&resp);
+        cache_finish(r, key, NULL, url);
         return rc;
     }
     if (rc < 0) {
@@ -283,19 +312,17 @@ static int ask_ocsp(qtb_ocsp_answer *a, char *url, size_t url_cap, char *skip, s
                  qtb_error_last()->message);
         qtb_error_clear();
         qtb_buf_dispose(&resp);
+        cache_finish(r, key, NULL, url);
         return 1;
     }
     rc = qtb_ocsp_check(a, resp.data != NULL ? resp.data : (const unsigned char *)"", resp.len,
                         subject, issuer, nonce, now, r->max_age_s);
     qtb_buf_dispose(&resp);
+    cache_finish(r, key, rc == 0 && a->verdict != QTB_OCSP_INVALID ? a : NULL, url);
     QTB_TRY(rc);
-    if (a->verdict != QTB_OCSP_INVALID) {
-        cache_put(r, key, a, url);
-    }
     return 1;
 }
 
-/* Append "; what" to buf, truncating what does not fit. */
 static void append(char *buf, size_t cap, const char *what)
 {
     size_t len = strlen(buf);
