@@ -240,8 +240,8 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
         return 0;
     }
 
-    char tu[32], nu[32];
-    qtb_time_rfc3339(tu, sizeof(tu), best->this_update);
+    const char *tu = best->this_update_text;
+    char nu[32];
     X509_REVOKED *rev = NULL;
     int found = X509_CRL_get0_by_cert(best->crl, &rev, subject);
     /* 1: listed; 2: listed as removeFromCRL (only meaningful in deltas): not revoked */
@@ -272,6 +272,10 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
         return 0;
     }
     out->status = QTB_REV_GOOD;
-    snprintf(out->note, sizeof(out->note), "CRL of %s", tu);
+    if (ignored > 0) {
+        snprintf(out->note, sizeof(out->note), "CRL of %s; another %.120s", tu, why);
+    } else {
+        snprintf(out->note, sizeof(out->note), "CRL of %s", tu);
+    }
     return 0;
 }

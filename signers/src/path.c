@@ -63,6 +63,7 @@ void qtb_path_result_dispose(qtb_path_result *r)
 
 typedef struct pnode {
     X509 *x; /* borrowed */
+    qtb_certmeta meta;
     const unsigned char *der;
     size_t der_len;
     unsigned char fp[QTB_FP_LEN];
@@ -103,6 +104,7 @@ static int node_from_cert(pnode *n, const qtb_trust *t, X509 *x)
     }
     n->der = n->owned_der;
     n->der_len = (size_t)len;
+    qtb_certmeta_init(&n->meta, x);
     return qtb_trust_fingerprint(n->fp, t, n->der, n->der_len);
 }
 
@@ -110,6 +112,7 @@ static void node_from_tcert(pnode *n, const qtb_tcert *c, bool anchor)
 {
     memset(n, 0, sizeof(*n));
     n->x = c->x;
+    n->meta = c->meta;
     n->der = c->der;
     n->der_len = c->der_len;
     memcpy(n->fp, c->fp, QTB_FP_LEN);
@@ -204,15 +207,9 @@ static bool in_chain(const pctx *c, const pnode *n)
     return false;
 }
 
-static bool valid_at(X509 *x, int64_t when)
+static bool valid_at(const pnode *n, int64_t when)
 {
-    int64_t nb = 0, na = 0;
-    if (qtb_asn1_time_to_epoch(&nb, X509_get0_notBefore(x)) < 0 ||
-        qtb_asn1_time_to_epoch(&na, X509_get0_notAfter(x)) < 0) {
-        qtb_error_clear();
-        return false;
-    }
-    return nb <= when && when <= na;
+    return n->meta.times_ok && n->meta.not_before <= when && when <= n->meta.not_after;
 }
 
 /* Could `cand` have issued `cur`? Names must match; key identifiers too when both are there. */
@@ -248,11 +245,10 @@ static int check_signature(int *ok, const pctx *c, const pnode *subj, const pnod
 static int dfs(pctx *c)
 {
     const pnode *cur = c->chain[c->depth - 1];
-    char label[128], ilabel[128];
+    const char *label = cur->meta.label;
     if (cur->anchor) {
         return 1;
     }
-    qtb_cert_label(label, sizeof(label), cur->x);
     if (c->depth >= QTB_MAX_CHAIN_DEPTH) {
         record_failure(c, FAIL_NO_CHAIN, "no path to a trust anchor within %u certificates",
                        QTB_MAX_CHAIN_DEPTH);
@@ -263,7 +259,7 @@ static int dfs(pctx *c)
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < c->npool; i++) {
             const pnode *cand = &c->pool[i];
-            if (!may_issue(cand->x, cur->x) || valid_at(cand->x, c->sig_time) != (pass == 0)) {
+            if (!may_issue(cand->x, cur->x) || valid_at(cand, c->sig_time) != (pass == 0)) {
                 continue;
             }
             if (in_chain(c, cand)) {
@@ -278,7 +274,7 @@ static int dfs(pctx *c)
             }
             int ok = 0;
             int rc = check_signature(&ok, c, cur, cand);
-            qtb_cert_label(ilabel, sizeof(ilabel), cand->x);
+            const char *ilabel = cand->meta.label;
             if (rc == QTB_EUNSUPPORTED) {
                 record_failure(c, FAIL_CRYPTO, "signature of '%s' by '%s' cannot be checked: %s",
                                label, ilabel, qtb_error_last()->message);
@@ -484,12 +480,10 @@ static void check_issuer(verdict *v, const pctx *c, size_t i, const char *label)
             }
             int r = NAME_CONSTRAINTS_check(c->chain[j]->x, nc);
             if (r != X509_V_OK) {
-                char sub[128];
-                qtb_cert_label(sub, sizeof(sub), c->chain[j]->x);
                 verdict_set(v, PRIO_CONSTRAINTS, QTB_INDETERMINATE,
                             QTB_SUB_CHAIN_CONSTRAINTS_FAILURE,
-                            "'%s' violates the nameConstraints of '%s' (%s)", sub, label,
-                            X509_verify_cert_error_string(r));
+                            "'%s' violates the nameConstraints of '%s' (%s)",
+                            c->chain[j]->meta.label, label, X509_verify_cert_error_string(r));
                 break;
             }
         }
@@ -497,30 +491,30 @@ static void check_issuer(verdict *v, const pctx *c, size_t i, const char *label)
     }
 }
 
-static void check_validity(verdict *v, X509 *x, bool leaf, const char *label, int64_t sig_time)
+static void check_validity(verdict *v, const qtb_certmeta *m, bool leaf, int64_t sig_time)
 {
-    int64_t nb = 0, na = 0;
     char when[32], bound[32];
-    if (qtb_asn1_time_to_epoch(&nb, X509_get0_notBefore(x)) < 0 ||
-        qtb_asn1_time_to_epoch(&na, X509_get0_notAfter(x)) < 0) {
+    if (!m->times_ok) {
         verdict_set(v, PRIO_CONSTRAINTS, QTB_INDETERMINATE, QTB_SUB_CHAIN_CONSTRAINTS_FAILURE,
-                    "'%s' has an unreadable validity period", label);
+                    "'%s' has an unreadable validity period", m->label);
         return;
     }
-    qtb_time_rfc3339(when, sizeof(when), sig_time);
-    if (sig_time < nb) {
-        qtb_time_rfc3339(bound, sizeof(bound), nb);
+    if (sig_time < m->not_before) {
+        qtb_time_rfc3339(when, sizeof(when), sig_time);
+        qtb_time_rfc3339(bound, sizeof(bound), m->not_before);
         if (leaf) {
             verdict_set(v, PRIO_NOT_YET_VALID, QTB_TOTAL_FAILED, QTB_SUB_NOT_YET_VALID,
-                        "'%s' is not valid before %s (signature time %s)", label, bound, when);
+                        "'%s' is not valid before %s (signature time %s)", m->label, bound, when);
         } else {
             verdict_set(v, PRIO_CONSTRAINTS, QTB_INDETERMINATE, QTB_SUB_CHAIN_CONSTRAINTS_FAILURE,
-                        "CA '%s' is not valid before %s (signature time %s)", label, bound, when);
+                        "CA '%s' is not valid before %s (signature time %s)", m->label, bound,
+                        when);
         }
-    } else if (sig_time > na) {
-        qtb_time_rfc3339(bound, sizeof(bound), na);
+    } else if (sig_time > m->not_after) {
+        qtb_time_rfc3339(when, sizeof(when), sig_time);
+        qtb_time_rfc3339(bound, sizeof(bound), m->not_after);
         verdict_set(v, PRIO_OUT_OF_BOUNDS, QTB_INDETERMINATE, QTB_SUB_OUT_OF_BOUNDS_NO_POE,
-                    "%s'%s' expired at %s (signature time %s)", leaf ? "" : "CA ", label, bound,
+                    "%s'%s' expired at %s (signature time %s)", leaf ? "" : "CA ", m->label, bound,
                     when);
     }
 }
@@ -608,9 +602,9 @@ static int check_revocation(verdict *v, qtb_path_result *out, const pctx *c, X50
     /* the trust set's CRLs, or the online sources in their order when configured */
     QTB_TRY(qtb_rev_check(&rr, c->t, x, issuer, issuer_fp, is_ca, anchor, sig_time, now));
     char at[32], when[32];
-    qtb_time_rfc3339(when, sizeof(when), sig_time);
     switch (rr.status) {
     case QTB_REV_REVOKED:
+        qtb_time_rfc3339(when, sizeof(when), sig_time);
         qtb_time_rfc3339(at, sizeof(at), rr.revocation_time);
         if (leaf) {
             out->revocation_time = rr.revocation_time;
@@ -666,12 +660,11 @@ static int validate_path(qtb_path_result *out, const pctx *c, int64_t sig_time, 
                          unsigned flags)
 {
     verdict v = {.prio = 0};
-    char label[128];
     size_t n = c->depth;
     for (size_t i = 0; i < n; i++) {
         X509 *x = c->chain[i]->x;
-        qtb_cert_label(label, sizeof(label), x);
-        check_validity(&v, x, i == 0, label, sig_time);
+        const char *label = c->chain[i]->meta.label;
+        check_validity(&v, &c->chain[i]->meta, i == 0, sig_time);
         check_extensions(&v, x, label);
         if (i >= 1) {
             check_issuer(&v, c, i, label);
@@ -681,18 +674,16 @@ static int validate_path(qtb_path_result *out, const pctx *c, int64_t sig_time, 
         }
     }
     for (size_t i = 0; i + 1 < n; i++) {
-        X509 *x = c->chain[i]->x;
-        qtb_cert_label(label, sizeof(label), x);
-        QTB_TRY(check_revocation(&v, out, c, x, c->chain[i + 1]->x, c->chain[i + 1]->fp, i == 0,
-                                 false, label, sig_time, now));
+        QTB_TRY(check_revocation(&v, out, c, c->chain[i]->x, c->chain[i + 1]->x,
+                                 c->chain[i + 1]->fp, i == 0, false, c->chain[i]->meta.label,
+                                 sig_time, now));
     }
     X509 *anchor = c->chain[n - 1]->x;
     if ((X509_get_extension_flags(anchor) & EXFLAG_SS) == 0) {
         const qtb_tcert *iss = anchor_issuer(c->t, anchor);
         if (iss != NULL) {
-            qtb_cert_label(label, sizeof(label), anchor);
-            QTB_TRY(check_revocation(&v, out, c, anchor, iss->x, iss->fp, n == 1, true, label,
-                                     sig_time, now));
+            QTB_TRY(check_revocation(&v, out, c, anchor, iss->x, iss->fp, n == 1, true,
+                                     c->chain[n - 1]->meta.label, sig_time, now));
         }
     }
 
@@ -703,9 +694,9 @@ static int validate_path(qtb_path_result *out, const pctx *c, int64_t sig_time, 
         snprintf(out->message, sizeof(out->message), "%s", v.msg);
         return 0;
     }
-    char when[32], alabel[128];
+    char when[32];
+    const char *alabel = c->chain[n - 1]->meta.label;
     qtb_time_rfc3339(when, sizeof(when), sig_time);
-    qtb_cert_label(alabel, sizeof(alabel), anchor);
     out->indication = QTB_TOTAL_PASSED;
     out->sub = QTB_SUB_NONE;
     snprintf(out->message, sizeof(out->message), "path of %zu to anchor '%s' valid at %s; %s", n,

@@ -129,14 +129,43 @@ int qtb_sig_verify_signed_der(int *ok, const qtb_signed_der *sd, const X509_PUBK
     return rc;
 }
 
+static bool params_absent(const X509_ALGOR *a)
+{
+    int ptype = V_ASN1_UNDEF;
+    X509_ALGOR_get0(NULL, &ptype, NULL, a);
+    return ptype == V_ASN1_UNDEF || ptype == V_ASN1_NULL;
+}
+
 /*
  * The AlgorithmIdentifier inside the signed part must be the outer one (RFC 5280 §4.1.1.2,
- * §5.1.1.2); compared as encoded, so parameters spelled differently do not pass.
+ * §5.1.1.2). Absent parameters and NULL parameters count as equal, as BouncyCastle and Kalkan
+ * treat them: NCA's GOST 2015 CRLs carry the algorithm without parameters inside and with NULL
+ * outside. Anything else must match exactly.
  */
 static bool inner_alg_matches(const qtb_signed_der *sd, const unsigned char *inner_alg,
                               size_t inner_len)
 {
-    return inner_len == sd->alg_der_len && memcmp(inner_alg, sd->alg_der, inner_len) == 0;
+    if (inner_len == sd->alg_der_len && memcmp(inner_alg, sd->alg_der, inner_len) == 0) {
+        return true;
+    }
+    if (inner_len > 4096 || sd->alg_der_len > 4096) {
+        return false;
+    }
+    const unsigned char *p = inner_alg;
+    X509_ALGOR *in = d2i_X509_ALGOR(NULL, &p, (long)inner_len);
+    p = sd->alg_der;
+    X509_ALGOR *out = d2i_X509_ALGOR(NULL, &p, (long)sd->alg_der_len);
+    bool same = false;
+    if (in != NULL && out != NULL) {
+        const ASN1_OBJECT *oin = NULL, *oout = NULL;
+        X509_ALGOR_get0(&oin, NULL, NULL, in);
+        X509_ALGOR_get0(&oout, NULL, NULL, out);
+        same = OBJ_cmp(oin, oout) == 0 && params_absent(in) && params_absent(out);
+    }
+    X509_ALGOR_free(in);
+    X509_ALGOR_free(out);
+    ERR_clear_error();
+    return same;
 }
 
 /* tbsCertificate: [0] version OPTIONAL, serialNumber, signature AlgorithmIdentifier, ... */

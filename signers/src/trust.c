@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "internal.h"
+#include "report_int.h"
 #include "trust_priv.h"
 
 /* ---- small helpers shared by path.c and crl.c ----------------------------------------------- */
@@ -97,6 +98,16 @@ void qtb_cert_label(char *buf, size_t cap, const X509 *x)
         ERR_clear_error();
     }
     qtb_name_label(buf, cap, name);
+}
+
+void qtb_certmeta_init(qtb_certmeta *m, const X509 *x)
+{
+    m->times_ok = qtb_asn1_time_to_epoch(&m->not_before, X509_get0_notBefore(x)) == 0 &&
+                  qtb_asn1_time_to_epoch(&m->not_after, X509_get0_notAfter(x)) == 0;
+    if (!m->times_ok) {
+        qtb_error_clear();
+    }
+    qtb_cert_label(m->label, sizeof(m->label), x);
 }
 
 /* ---- the signature cache ------------------------------------------------------------------ */
@@ -259,6 +270,7 @@ static int add_cert_take(qtb_trust *t, X509 *x, bool anchor, const char *file)
     }
     c.der_len = (size_t)n;
     QTB_TRY_GOTO(qtb_trust_fingerprint(c.fp, t, c.der, c.der_len));
+    qtb_certmeta_init(&c.meta, x);
     /* Fill OpenSSL's extension cache now, while the set is still private to one thread. */
     X509_check_purpose(x, -1, 0);
     ERR_clear_error();
@@ -299,6 +311,7 @@ static int add_crl_take(qtb_trust *t, X509_CRL *crl, const char *file)
         rc = QTB_FAIL(QTB_EPARSE, "%s: CRL without a readable thisUpdate", file);
         goto done;
     }
+    qtb_time_rfc3339(c.this_update_text, sizeof(c.this_update_text), c.this_update);
     const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
     if (next != NULL && qtb_asn1_time_to_epoch(&c.next_update, next) < 0) {
         rc = QTB_FAIL(QTB_EPARSE, "%s: CRL with an unreadable nextUpdate", file);

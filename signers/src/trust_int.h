@@ -82,6 +82,10 @@ typedef struct qtb_path_result {
  * signature, keyed by the SHA-256 of the signed object and of the signer's certificate.
  * Validity, constraints and revocation are evaluated on every call.
  *
+ * Threads: `t` may be shared freely. `leaf` and `extra` are normally private to the document
+ * being verified; if they are shared between threads, fill OpenSSL's extension cache first
+ * (X509_check_purpose(x, -1, 0)): OpenSSL 3.0 fills it lazily and racily.
+ *
  * *out is initialised here (do not pass a result holding a chain); dispose it when done.
  * Returns 0 when validation ran (verdict in *out), negative on internal failure.
  */

@@ -21,8 +21,19 @@
 
 #define QTB_FP_LEN 32 /* SHA-256 */
 
+/* What messages and validity checks need of a certificate, computed once per certificate. */
+typedef struct qtb_certmeta {
+    int64_t not_before;
+    int64_t not_after;
+    bool times_ok;   /* both times were readable */
+    char label[128]; /* qtb_cert_label */
+} qtb_certmeta;
+
+void qtb_certmeta_init(qtb_certmeta *m, const X509 *x);
+
 /* A certificate with what every validation needs precomputed once. */
 typedef struct qtb_tcert {
+    qtb_certmeta meta;
     X509 *x;
     unsigned char *der; /* the encoding (OPENSSL_malloc'd), its signed part as received */
     size_t der_len;
@@ -36,8 +47,9 @@ typedef struct qtb_tcrl {
     unsigned char fp[QTB_FP_LEN];
     int64_t this_update;
     int64_t next_update; /* 0 when the CRL has none */
-    bool delta;          /* deltaCRLIndicator present: not used yet (issue 8) */
-    char *file;          /* where it was loaded from, for messages */
+    char this_update_text[32];
+    bool delta; /* deltaCRLIndicator present: not used yet (issue 8) */
+    char *file; /* where it was loaded from, for messages */
     /* from qtb_crl_profile, at load time */
     ISSUING_DIST_POINT *idp; /* its scope, or NULL */
     ASN1_OCTET_STRING *akid; /* authorityKeyIdentifier keyIdentifier, or NULL */

@@ -614,6 +614,110 @@ static void test_trust__gost_real_chain(void)
     qtb_path_result_dispose(&r);
 }
 
+/* The real GOST 2015 CRL of ҰЛТТЫҚ КУӘЛАНДЫРУШЫ ОРТАЛЫҚ (GOST) TEST 2022 lists this key. */
+static void test_trust__gost_real_revoked(void)
+{
+    QTB_NEED_SHARED();
+    X509 *revoked = p12_cert(shared_path("p12/gost2015_individual_revoked_2026.p12"), "Qwerty12");
+    X509 *valid = p12_cert(shared_path("p12/gost2015_individual_valid_2026.p12"), "Qwerty12");
+    X509 *nca = load_cert(shared_path("ca/nca_gost2022_test.cer"));
+    QTB_REQUIRE(revoked != NULL && valid != NULL && nca != NULL);
+    int ok = 0;
+    int direct = qtb_sig_verify_cert(&ok, valid, nca);
+    X509_free(nca);
+    qtb_error_clear();
+    qtb_trust *t = NULL;
+    int rc = qtb_trust_new(&t);
+    if (rc == 0) {
+        rc = qtb_trust_add_anchor_file(t, shared_path("ca/root_test_gost_2022.cer"));
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_untrusted_file(t, shared_path("ca/nca_gost2022_test.cer"));
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_crl_file(t, shared_path("ca/nca_gost2022_test.crl"));
+    }
+    /* signed 2026-09-01, checked 2026-10-01: inside the CRL's window (2026-08-11..2027-02-07) */
+    int64_t sig = t_rfc3339("2026-09-01T00:00:00Z"), now = t_rfc3339("2026-10-01T00:00:00Z");
+    qtb_path_result rr, rv, early;
+    if (rc == 0) {
+        rc = qtb_trust_validate(&rr, t, revoked, NULL, sig, now, QTB_PATH_FOR_SIGNING);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_validate(&rv, t, valid, NULL, sig, now, QTB_PATH_FOR_SIGNING);
+    }
+    if (rc == 0) {
+        /* twin: signed minutes after issuance, before the revocation at 14:57:29 */
+        rc = qtb_trust_validate(&early, t, revoked, NULL, t_rfc3339("2026-05-08T14:57:00Z"), now,
+                                QTB_PATH_FOR_SIGNING);
+    }
+    qtb_trust_free(t);
+    X509_free(revoked);
+    X509_free(valid);
+    QTB_OK_CALL(rc);
+    if (direct == QTB_EUNSUPPORTED) {
+        EXPECT_VERDICT(rr, QTB_INDETERMINATE, QTB_SUB_CRYPTO_CONSTRAINTS_FAILURE);
+        EXPECT_VERDICT(rv, QTB_INDETERMINATE, QTB_SUB_CRYPTO_CONSTRAINTS_FAILURE);
+    } else {
+        EXPECT_VERDICT(rr, QTB_TOTAL_FAILED, QTB_SUB_REVOKED);
+        EXPECT_VERDICT(rv, QTB_TOTAL_PASSED, QTB_SUB_NONE);
+        QTB_CHECK(contains(rv.message, "not revoked (CRL of 2026-08-11"));
+        EXPECT_VERDICT(early, QTB_TOTAL_PASSED, QTB_SUB_NONE);
+    }
+    qtb_path_result_dispose(&rr);
+    qtb_path_result_dispose(&rv);
+    qtb_path_result_dispose(&early);
+}
+
+/* GOST 34.310-2004: root_gost_test -> nca_gost_test -> the CEO SIGN certificate of 2022. */
+static void test_trust__gost2004_real_chain(void)
+{
+    QTB_NEED_SHARED();
+    X509 *leaf = load_cert(shared_path("gost/gost2004_legal_ceo_valid_sign_2022.cer"));
+    X509 *nca = load_cert(shared_path("ca/nca_gost_test.crt"));
+    QTB_REQUIRE(leaf != NULL && nca != NULL);
+    int ok = 0;
+    int direct = qtb_sig_verify_cert(&ok, leaf, nca);
+    X509_free(nca);
+    qtb_error_clear();
+    qtb_trust *t = NULL;
+    int rc = qtb_trust_new(&t);
+    if (rc == 0) {
+        rc = qtb_trust_add_anchor_file(t, shared_path("ca/root_gost_test.crt"));
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_untrusted_file(t, shared_path("ca/nca_gost_test.crt"));
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_crl_file(t, shared_path("ca/nca_gost_test.crl"));
+    }
+    int64_t sig = t_rfc3339("2022-06-01T00:00:00Z");
+    qtb_path_result r, stale;
+    if (rc == 0) {
+        rc = qtb_trust_validate(&r, t, leaf, NULL, sig, sig, QTB_PATH_FOR_SIGNING);
+    }
+    if (rc == 0) {
+        /* twin: signed after the CRL's thisUpdate (2022-03-29), checked after its nextUpdate */
+        rc = qtb_trust_validate(&stale, t, leaf, NULL, t_rfc3339("2022-09-02T00:00:00Z"),
+                                t_rfc3339("2022-10-01T00:00:00Z"), QTB_PATH_FOR_SIGNING);
+    }
+    qtb_trust_free(t);
+    X509_free(leaf);
+    QTB_OK_CALL(rc);
+    if (direct == QTB_EUNSUPPORTED) {
+        EXPECT_VERDICT(r, QTB_INDETERMINATE, QTB_SUB_CRYPTO_CONSTRAINTS_FAILURE);
+        QTB_CHECK(contains(r.message, "1.2.398.3.10.1.1.1.1"));
+    } else {
+        QTB_CHECK(direct == 0 && ok == 1);
+        EXPECT_VERDICT(r, QTB_TOTAL_PASSED, QTB_SUB_NONE);
+        QTB_CHECK(contains(r.message, "not revoked (CRL of 2022-03-29"));
+        EXPECT_VERDICT(stale, QTB_INDETERMINATE, QTB_SUB_TRY_LATER);
+        QTB_CHECK(contains(stale.message, "stale"));
+    }
+    qtb_path_result_dispose(&r);
+    qtb_path_result_dispose(&stale);
+}
+
 /* A leaf whose issuer is not in the set at all. */
 static void test_trust__untrusted_issuer(void)
 {
@@ -1602,12 +1706,54 @@ static void test_trust__gen_crl_rules(void)
     EXPECT_VERDICT(r[4], QTB_INDETERMINATE, QTB_SUB_TRY_LATER);
     QTB_CHECK(contains(r[4].message, "does not verify"));
     EXPECT_VERDICT(r[5], QTB_TOTAL_PASSED, QTB_SUB_NONE);
+    QTB_CHECK(contains(r[5].message, "ignored"));
     EXPECT_VERDICT(r[6], QTB_INDETERMINATE, QTB_SUB_REVOKED_CA_NO_POE);
     EXPECT_VERDICT(r[7], QTB_TOTAL_PASSED, QTB_SUB_NONE);
     QTB_CHECK(contains(r[7].message, "'QTB Test CA' revoked at"));
     for (int i = 0; i < n; i++) {
         qtb_path_result_dispose(&r[i]);
     }
+}
+
+/* Inner and outer signature algorithms: NULL vs absent parameters pass, another OID does not. */
+static void test_trust__signature_algorithm_match(void)
+{
+    QTB_NEED_SHARED();
+    /* NCA's GOST 2015 CRL: no parameters inside, NULL outside */
+    X509 *nca = load_cert(shared_path("ca/nca_gost2022_test.cer"));
+    size_t len = 0;
+    unsigned char *der = read_all(shared_path("ca/nca_gost2022_test.crl"), &len);
+    QTB_REQUIRE(nca != NULL && der != NULL);
+    int ok = 0;
+    int rc = qtb_sig_verify_crl_der(&ok, der, len, X509_get_X509_PUBKEY(nca));
+    qtb_free(der);
+    X509_free(nca);
+    QTB_CHECK(rc == QTB_EUNSUPPORTED || (rc == 0 && ok == 1));
+
+    gpki p;
+    QTB_REQUIRE(gpki_make(&p, CA_OK, LEAF_OK) == 0);
+    X509_CRL *crl = gcrl(&p.ca, T0, NULL, 0, 0);
+    unsigned char *cder = NULL;
+    int n = crl != NULL ? i2d_X509_CRL(crl, &cder) : -1;
+    int rc_good = -1, ok_good = 0, rc_bad = -1, ok_bad = 0;
+    if (n > 0) {
+        rc_good = qtb_sig_verify_crl_der(&ok_good, cder, (size_t)n, X509_get_X509_PUBKEY(p.ca.x));
+        /* the outer ecdsa-with-SHA256 (the last one in the encoding) becomes ...SHA384 */
+        static const unsigned char oid[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+                                            0xce, 0x3d, 0x04, 0x03, 0x02};
+        for (int i = n - (int)sizeof(oid); i >= 0; i--) {
+            if (memcmp(cder + i, oid, sizeof(oid)) == 0) {
+                cder[i + sizeof(oid) - 1] = 0x03;
+                break;
+            }
+        }
+        rc_bad = qtb_sig_verify_crl_der(&ok_bad, cder, (size_t)n, X509_get_X509_PUBKEY(p.ca.x));
+    }
+    OPENSSL_free(cder);
+    X509_CRL_free(crl);
+    gpki_free(&p);
+    QTB_CHECK(rc_good == 0 && ok_good == 1);
+    QTB_CHECK(rc_bad == QTB_EPARSE && ok_bad == 0);
 }
 
 /* ---- sharing one trust set between threads ------------------------------------------------ */
@@ -1658,6 +1804,10 @@ static void test_trust__threads_share_a_set(void)
     }
     STACK_OF(X509) *extra = sk_X509_new_null();
     sk_X509_push(extra, p.ca.x);
+    /* OpenSSL fills a certificate's extension cache lazily, racily: fill it before sharing */
+    X509_check_purpose(p.leaf.x, -1, 0);
+    X509_check_purpose(p.ca.x, -1, 0);
+    X509_check_purpose(rogue.x, -1, 0);
     thread_job jobs[4];
     pthread_t th[4];
     int started = 0;
@@ -1718,6 +1868,8 @@ int main(void)
     QTB_RUN(test_trust__tampered_crl_ignored);
     QTB_RUN(test_trust__rsa_real_revoked);
     QTB_RUN(test_trust__gost_real_chain);
+    QTB_RUN(test_trust__gost_real_revoked);
+    QTB_RUN(test_trust__gost2004_real_chain);
     QTB_RUN(test_trust__untrusted_issuer);
     QTB_RUN(test_trust__load_real_dir);
     QTB_RUN(test_trust__load_errors);
@@ -1734,6 +1886,7 @@ int main(void)
     QTB_RUN(test_trust__gen_loop_and_depth);
     QTB_RUN(test_trust__gen_v1_root);
     QTB_RUN(test_trust__gen_crl_rules);
+    QTB_RUN(test_trust__signature_algorithm_match);
     QTB_RUN(test_trust__threads_share_a_set);
     return qtb_test_done();
 }
