@@ -31,7 +31,8 @@ static void usage(FILE *out)
             "usage: qoltanba verify [--content FILE] [--trust DIR]... [--untrusted FILE]...\n"
             "                       [--at TIME] [--no-chain] [--json]\n"
             "                       [--revocation ocsp,crl] [--ocsp-url URL]\n"
-            "                       [--ocsp-timeout MS] [--offline] SIGNATURE\n\n"
+            "                       [--net-timeout MS] [--crl-url URL] [--crl-cache DIR]\n"
+            "                       [--crl-ttl SECONDS] [--offline] SIGNATURE\n\n"
             "Verify a CMS/PKCS#7 (DER, PEM or bare base64, as NCALayer returns it) or XMLDSig\n"
             "signature. Every signature in it gets an ETSI EN 319 102-1 indication.\n\n"
             "  --content FILE   the signed content of a detached CMS (streamed)\n"
@@ -45,11 +46,17 @@ static void usage(FILE *out)
             "                   TOTAL_PASSED; diagnostics)\n"
             "  --revocation LIST revocation sources in the order asked: ocsp (the responder\n"
             "                   in each certificate's AIA), crl (the CRLs of the --trust\n"
-            "                   folders). Without it, only those CRLs are used\n"
+            "                   folders, then those of the certificate's distribution\n"
+            "                   points). Without it, only the --trust CRLs are used\n"
             "  --ocsp-url URL   ask this OCSP responder for every certificate (sources: ocsp\n"
             "                   then crl unless --revocation says otherwise)\n"
-            "  --ocsp-timeout MS give up on an OCSP responder after MS milliseconds (5000)\n"
-            "  --offline        never use the network (OCSP is skipped and said so)\n"
+            "  --net-timeout MS give up on an OCSP responder or CRL server after MS ms (5000)\n"
+            "  --crl-url URL    download CRLs from URL instead of the distribution points\n"
+            "  --crl-cache DIR  keep downloaded CRLs in DIR (revalidated with conditional\n"
+            "                   requests; the last good copy is kept when a download is bad)\n"
+            "  --crl-ttl S      revalidate a downloaded CRL after S seconds (3600; 0: always)\n"
+            "  --offline        never use the network (OCSP is skipped and said so; --trust\n"
+            "                   CRLs and --crl-cache copies are used)\n"
             "  --json           print the report as JSON\n\n"
             "Exit codes: 0 TOTAL_PASSED, 1 TOTAL_FAILED, 3 INDETERMINATE, 2 usage or I/O "
             "error.\n");
@@ -179,7 +186,10 @@ int cmd_verify(int argc, char **argv)
         {"revocation", required_argument, NULL, 'r'},
         {"ocsp-url", required_argument, NULL, 'o'},
         {"offline", no_argument, NULL, 'f'},
-        {"ocsp-timeout", required_argument, NULL, 'T'},
+        {"net-timeout", required_argument, NULL, 'T'},
+        {"crl-url", required_argument, NULL, 'U'},
+        {"crl-cache", required_argument, NULL, 'C'},
+        {"crl-ttl", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     qtb_verify_options opts = QTB_VERIFY_OPTIONS_INIT;
@@ -238,10 +248,28 @@ int cmd_verify(int argc, char **argv)
             char *end = NULL;
             long ms = strtol(optarg, &end, 10);
             if (end == optarg || *end != '\0' || ms < 1 || ms > 600000) {
-                return cli_error(CMD, "--ocsp-timeout wants milliseconds (1..600000), not '%s'",
+                return cli_error(CMD, "--net-timeout wants milliseconds (1..600000), not '%s'",
                                  optarg);
             }
             ropts.timeout_ms = ms;
+            want_rev = true;
+            break;
+        }
+        case 'U':
+            ropts.crl_url = optarg;
+            want_rev = true;
+            break;
+        case 'C':
+            ropts.crl_cache_dir = optarg;
+            want_rev = true;
+            break;
+        case 'L': {
+            char *end = NULL;
+            long sec = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || sec < 0 || sec > 30L * 86400) {
+                return cli_error(CMD, "--crl-ttl wants seconds (0..2592000), not '%s'", optarg);
+            }
+            ropts.crl_ttl_s = sec == 0 ? -1 : sec;
             want_rev = true;
             break;
         }

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "revocation_int.h"
 
@@ -44,13 +45,51 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+/* Keep the value of one response header ("Name: value\r\n") when it is one we want. */
+static void keep_header(char *dst, size_t cap, const char *line, size_t len, const char *name)
+{
+    size_t nlen = strlen(name);
+    if (len <= nlen + 1 || strncasecmp(line, name, nlen) != 0 || line[nlen] != ':') {
+        return;
+    }
+    const char *v = line + nlen + 1;
+    const char *end = line + len;
+    while (v < end && (*v == ' ' || *v == '\t')) {
+        v++;
+    }
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ')) {
+        end--;
+    }
+    size_t vlen = (size_t)(end - v);
+    if (vlen == 0 || vlen >= cap) {
+        return; /* an oversized validator is not kept (no conditional request next time) */
+    }
+    for (size_t i = 0; i < vlen; i++) {
+        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
+            return;
+        }
+    }
+    memcpy(dst, v, vlen);
+    dst[vlen] = '\0';
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    qtb_http_cond *c = userdata;
+    size_t n = size * nmemb;
+    keep_header(c->etag, sizeof(c->etag), ptr, n, "ETag");
+    keep_header(c->last_modified, sizeof(c->last_modified), ptr, n, "Last-Modified");
+    return n;
+}
+
 static bool scheme_allowed(const char *url)
 {
     return strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0;
 }
 
 int qtb_http_fetch(qtb_buf *out, const char *url, const char *content_type,
-                   const unsigned char *body, size_t body_len, const qtb_http_opts *o)
+                   const unsigned char *body, size_t body_len, const qtb_http_opts *o,
+                   qtb_http_cond *cond)
 {
     QTB_ASSERT_ARG(out != NULL && url != NULL && o != NULL);
     if (!scheme_allowed(url)) {
@@ -72,6 +111,8 @@ int qtb_http_fetch(qtb_buf *out, const char *url, const char *content_type,
         }
         struct curl_slist *hdrs = NULL;
         sink s = {.buf = out, .too_big = false};
+        qtb_http_cond got;
+        memset(&got, 0, sizeof(got));
         errbuf[0] = '\0';
         curl_easy_setopt(h, CURLOPT_URL, url);
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -85,13 +126,28 @@ int qtb_http_fetch(qtb_buf *out, const char *url, const char *content_type,
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
         curl_easy_setopt(h, CURLOPT_USERAGENT, "qoltanba");
         curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
+        if (cond != NULL) {
+            char line[200];
+            if (cond->etag[0] != '\0') {
+                snprintf(line, sizeof(line), "If-None-Match: %s", cond->etag);
+                hdrs = curl_slist_append(hdrs, line);
+            }
+            if (cond->last_modified[0] != '\0') {
+                snprintf(line, sizeof(line), "If-Modified-Since: %s", cond->last_modified);
+                hdrs = curl_slist_append(hdrs, line);
+            }
+            curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+            curl_easy_setopt(h, CURLOPT_HEADERDATA, &got);
+        }
         if (body != NULL) {
             char ct[128];
             snprintf(ct, sizeof(ct), "Content-Type: %s", content_type);
             hdrs = curl_slist_append(hdrs, ct);
-            curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
             curl_easy_setopt(h, CURLOPT_POSTFIELDS, (const char *)body);
             curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+        }
+        if (hdrs != NULL) {
+            curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
         }
         CURLcode cr = curl_easy_perform(h);
         status = 0;
@@ -106,8 +162,17 @@ int qtb_http_fetch(qtb_buf *out, const char *url, const char *content_type,
                           errbuf[0] != '\0' ? errbuf : curl_easy_strerror(cr));
             continue; /* a transport failure is worth another attempt */
         }
+        if (cond != NULL && status == 304 &&
+            (cond->etag[0] != '\0' || cond->last_modified[0] != '\0')) {
+            cond->not_modified = true;
+            return 0;
+        }
         if (status != 200) {
             return QTB_FAIL(QTB_ENET, "%.120s: HTTP status %ld", url, status);
+        }
+        if (cond != NULL) {
+            *cond = got;
+            cond->not_modified = false;
         }
         return 0;
     }
@@ -122,9 +187,11 @@ bool qtb_http_available(void)
 }
 
 int qtb_http_fetch(qtb_buf *out, const char *url, const char *content_type,
-                   const unsigned char *body, size_t body_len, const qtb_http_opts *o)
+                   const unsigned char *body, size_t body_len, const qtb_http_opts *o,
+                   qtb_http_cond *cond)
 {
     (void)out;
+    (void)cond;
     (void)content_type;
     (void)body;
     (void)body_len;

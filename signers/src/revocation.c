@@ -36,6 +36,8 @@ struct qtb_revocation {
     unsigned retries;
     long ttl_s;
     long max_age_s;
+    char *crl_url;
+    qtb_crl_store *crls;  /* downloaded CRLs */
     pthread_mutex_t lock; /* guards slots and requests */
     pthread_cond_t done;  /* a fetch ended (cache_finish) */
     cache_slot *slots;
@@ -97,6 +99,12 @@ int qtb_revocation_new(qtb_revocation **out, const qtb_revocation_options *o)
         strncmp(o->ocsp_url, "https://", 8) != 0) {
         return QTB_FAIL(QTB_EUSAGE, "OCSP URL must be http or https: '%.80s'", o->ocsp_url);
     }
+    if (o->crl_url != NULL &&
+        ((strncmp(o->crl_url, "http://", 7) != 0 && strncmp(o->crl_url, "https://", 8) != 0) ||
+         strlen(o->crl_url) >= 256)) {
+        return QTB_FAIL(QTB_EUSAGE, "CRL URL must be http or https, under 256 bytes: '%.80s'",
+                        o->crl_url);
+    }
     qtb_revocation *r = qtb_calloc(1, sizeof(*r));
     if (r == NULL) {
         return QTB_FAIL(QTB_ENOMEM, "out of memory");
@@ -129,6 +137,22 @@ int qtb_revocation_new(qtb_revocation **out, const qtb_revocation_options *o)
         qtb_free(r);
         return QTB_FAIL(QTB_ENOMEM, "out of memory");
     }
+    if (qtb_crl_store_new(&r->crls, o->crl_cache_dir,
+                          o->crl_ttl_s == 0 ? 3600L : (o->crl_ttl_s < 0 ? -1L : o->crl_ttl_s)) !=
+        0) {
+        int rc = qtb_error_last()->code;
+        qtb_revocation_free(r);
+        return rc;
+    }
+    if (o->crl_url != NULL) {
+        size_t len = strlen(o->crl_url);
+        r->crl_url = qtb_malloc(len + 1);
+        if (r->crl_url == NULL) {
+            qtb_revocation_free(r);
+            return QTB_FAIL(QTB_ENOMEM, "out of memory");
+        }
+        memcpy(r->crl_url, o->crl_url, len + 1);
+    }
     if (o->ocsp_url != NULL) {
         size_t len = strlen(o->ocsp_url);
         r->ocsp_url = qtb_malloc(len + 1);
@@ -155,6 +179,8 @@ void qtb_revocation_free(qtb_revocation *r)
     pthread_mutex_destroy(&r->lock);
     qtb_free(r->slots);
     qtb_free(r->ocsp_url);
+    qtb_free(r->crl_url);
+    qtb_crl_store_free(r->crls);
     qtb_free(r);
 }
 
@@ -297,7 +323,7 @@ static int ask_ocsp(qtb_ocsp_answer *a, char *url, size_t url_cap, char *skip, s
     }
     qtb_http_opts ho = {
         .timeout_ms = r->timeout_ms, .retries = r->retries, .max_body = QTB_MAX_OCSP_RESPONSE};
-    rc = qtb_http_fetch(&resp, url, "application/ocsp-request", req, req_len, &ho);
+    rc = qtb_http_fetch(&resp, url, "application/ocsp-request", req, req_len, &ho, NULL);
     OPENSSL_free(req);
     if (rc == QTB_ENOMEM) {
         qtb_buf_dispose(&resp);
@@ -355,16 +381,35 @@ int qtb_rev_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
             qtb_rev_result cr;
             QTB_TRY(
                 qtb_crl_check(&cr, t, subject, issuer, issuer_fp, subject_is_ca, sig_time, now));
-            if (cr.status == QTB_REV_NOT_CHECKED) {
-                append(skipped, sizeof(skipped), cr.note);
+            if (cr.status == QTB_REV_GOOD || cr.status == QTB_REV_REVOKED ||
+                cr.status == QTB_REV_REVOKED_LATER) {
+                *out = cr;
+                return 0;
+            }
+            if (subject_is_anchor) {
+                /* a trust anchor is trusted by configuration: only its --trust CRL is read */
+                append(cr.status == QTB_REV_NOT_CHECKED ? skipped : failures,
+                       cr.status == QTB_REV_NOT_CHECKED ? sizeof(skipped) : sizeof(failures),
+                       cr.note);
                 continue;
             }
-            if (cr.status == QTB_REV_STALE || cr.status == QTB_REV_UNUSABLE) {
-                append(failures, sizeof(failures), cr.note);
-                continue;
+            /* the trust set's CRLs did not decide: those of the distribution points */
+            qtb_rev_result fr;
+            qtb_http_opts ho = {
+                .timeout_ms = r->timeout_ms, .retries = r->retries, .max_body = QTB_MAX_TRUST_FILE};
+            QTB_TRY(qtb_crl_fetch_check(&fr, r->crls, r->crl_url, (r->flags & QTB_REV_OFFLINE) != 0,
+                                        &ho, subject, issuer, issuer_fp, subject_is_ca, sig_time,
+                                        now));
+            if (fr.status == QTB_REV_GOOD || fr.status == QTB_REV_REVOKED ||
+                fr.status == QTB_REV_REVOKED_LATER) {
+                *out = fr;
+                return 0;
             }
-            *out = cr;
-            return 0;
+            append(cr.status == QTB_REV_NOT_CHECKED ? skipped : failures,
+                   cr.status == QTB_REV_NOT_CHECKED ? sizeof(skipped) : sizeof(failures), cr.note);
+            append(fr.status == QTB_REV_NOT_CHECKED ? skipped : failures,
+                   fr.status == QTB_REV_NOT_CHECKED ? sizeof(skipped) : sizeof(failures), fr.note);
+            continue;
         }
         if (subject_is_anchor) {
             continue; /* a trust anchor is trusted by configuration; only its CRL is read */

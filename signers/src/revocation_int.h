@@ -27,6 +27,13 @@ typedef struct qtb_http_opts {
     size_t max_body;  /* a longer answer fails with QTB_ETOOBIG */
 } qtb_http_opts;
 
+/* Conditional GET (RFC 9110 §13): validators sent, and those of the answer kept. */
+typedef struct qtb_http_cond {
+    char etag[128];         /* in: If-None-Match when set; out: the answer's ETag */
+    char last_modified[64]; /* in: If-Modified-Since when set; out: its Last-Modified */
+    bool not_modified;      /* out: the server answered 304 (out->len is then 0) */
+} qtb_http_cond;
+
 /*
  * POST `body` (when body != NULL, with `content_type`) or GET `url` (http or https only, no
  * redirects, no proxy from the environment). On 0, *out holds the body of a 200 answer.
@@ -34,7 +41,8 @@ typedef struct qtb_http_opts {
  * QTB_ETOOBIG beyond max_body, QTB_EUNSUPPORTED without libcurl, QTB_EUSAGE for other schemes.
  */
 int qtb_http_fetch(qtb_buf *out, const char *url, const char *content_type,
-                   const unsigned char *body, size_t body_len, const qtb_http_opts *o) QTB_MUST_USE;
+                   const unsigned char *body, size_t body_len, const qtb_http_opts *o,
+                   qtb_http_cond *cond) QTB_MUST_USE;
 bool qtb_http_available(void);
 
 /* ---- OCSP (ocsp.c) ------------------------------------------------------------------------ */
@@ -78,6 +86,26 @@ int qtb_ocsp_check(qtb_ocsp_answer *out, const unsigned char *der, size_t der_le
 
 /* The SHA-256 cache key of `cert`'s CertID under `issuer`. */
 int qtb_ocsp_cache_key(unsigned char out[QTB_FP_LEN], X509 *cert, X509 *issuer) QTB_MUST_USE;
+
+/* ---- downloaded CRLs (crlfetch.c) ---------------------------------------------------------- */
+
+typedef struct qtb_crl_store qtb_crl_store;
+
+/* `dir` (created if missing) keeps copies across processes; NULL: memory only. ttl_s < 0:
+ * revalidate on every use (conditional GET). */
+int qtb_crl_store_new(qtb_crl_store **out, const char *dir, long ttl_s) QTB_MUST_USE;
+void qtb_crl_store_free(qtb_crl_store *s);
+
+/*
+ * The status of `subject` from the CRLs at its distribution points (or `url_override`),
+ * downloaded when the copy at hand is older than the TTL (never when `offline`). Same results
+ * as qtb_crl_check; NOT_CHECKED without a distribution point; STALE (note says why) when no
+ * usable CRL could be had.
+ */
+int qtb_crl_fetch_check(qtb_rev_result *out, qtb_crl_store *s, const char *url_override,
+                        bool offline, const qtb_http_opts *ho, X509 *subject, X509 *issuer,
+                        const unsigned char issuer_fp[QTB_FP_LEN], bool subject_is_ca,
+                        int64_t sig_time, int64_t now) QTB_MUST_USE;
 
 /* ---- the hook (revocation.c) -------------------------------------------------------------- */
 

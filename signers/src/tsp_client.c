@@ -211,7 +211,8 @@ int qtb_cms_timestamp_signer(unsigned char **out, size_t *out_len, const unsigne
     qtb_http_opts ho = {.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : TSA_TIMEOUT_DEFAULT_MS,
                         .retries = o->retries,
                         .max_body = TSA_MAX_RESPONSE};
-    QTB_TRY_GOTO(qtb_http_fetch(&resp, o->url, "application/timestamp-query", req, req_len, &ho));
+    QTB_TRY_GOTO(
+        qtb_http_fetch(&resp, o->url, "application/timestamp-query", req, req_len, &ho, NULL));
     const unsigned char *tok = NULL;
     size_t tok_len = 0;
     QTB_TRY_GOTO(check_response(&tok, &tok_len, resp.data, resp.len, md, nonce, policy));

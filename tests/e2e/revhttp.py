@@ -6,9 +6,12 @@ Serves the files of DIR on 127.0.0.1 at an ephemeral port, written to PORTFILE o
   GET or POST /NAME       the file NAME (404 when missing); a POST body is read and ignored,
                           so a fixed OCSP answer can be replayed
   GET or POST /slow/NAME  the same after $REVHTTP_DELAY seconds (default 3)
+  A GET carries an ETag (a hash of the file) and answers 304 to a matching If-None-Match.
+  With $REVHTTP_LOG set, every request is logged there as "METHOD /path STATUS".
   POST /tsa               runs `openssl ts -reply -config $REVHTTP_TSA_CNF` on the request body
 Runs until killed.
 """
+import hashlib
 import http.server
 import os
 import subprocess
@@ -26,9 +29,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n > 0 else b""
 
-    def _send(self, data, ctype="application/octet-stream"):
+    def log_request(self, code="-", size="-"):
+        log = os.environ.get("REVHTTP_LOG")
+        if log:
+            with open(log, "a") as fh:
+                fh.write(f"{self.command} {self.path} {code}\n")
+
+    def _send(self, data, ctype="application/octet-stream", etag=None):
         self.send_response(200)
         self.send_header("Content-Type", ctype)
+        if etag:
+            self.send_header("ETag", etag)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -47,7 +58,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_error(404)
             return
         with open(f, "rb") as fh:
-            self._send(fh.read())
+            data = fh.read()
+        etag = '"%s"' % hashlib.sha256(data).hexdigest()[:16]
+        if self.command == "GET" and self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
+        self._send(data, etag=etag if self.command == "GET" else None)
 
     def _tsa(self, body):
         cnf = os.environ.get("REVHTTP_TSA_CNF")

@@ -109,7 +109,7 @@ v "responder down, revoked cert: indeterminate, not revoked" 3 --trust "$T" --re
     --ocsp-url "$DOWN" "$TMP/rsa_revoked.p7s"
 # ... and the CRL source behind it decides (the trust folder with the CA's CRL)
 v "responder down, then CRL: good" 0 --trust "$P/trust/rsa" --revocation ocsp,crl \
-    --ocsp-url "$DOWN" --ocsp-timeout 2000 "$TMP/rsa_individual_sign.p7s"
+    --ocsp-url "$DOWN" --net-timeout 2000 "$TMP/rsa_individual_sign.p7s"
 has "responder down, then CRL: CRL named" "CRL of"
 v "responder down, then CRL: revoked" 1 --trust "$P/trust/rsa" --revocation ocsp,crl \
     --ocsp-url "$DOWN" "$TMP/rsa_revoked.p7s"
@@ -178,7 +178,7 @@ has "404: HTTP status named" "HTTP status 404"
 # slow: gives up after the timeout (the answer would be good)
 start=$(date +%s)
 v "slow responder: indeterminate after the timeout" 3 --trust "$T" \
-    --revocation ocsp --ocsp-url "$H/slow/nononce.der" --ocsp-timeout 500 \
+    --revocation ocsp --ocsp-url "$H/slow/nononce.der" --net-timeout 500 \
     "$TMP/rsa_individual_sign.p7s"
 has "slow responder: timeout said" "timed out"
 [ $(($(date +%s) - start)) -lt 3 ] && ok "slow responder: did not wait for it" ||

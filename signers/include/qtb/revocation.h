@@ -24,12 +24,15 @@ QTB_BEGIN_DECLS
 typedef enum qtb_rev_source {
     QTB_REV_SOURCE_NONE = 0, /**< ends the list */
     QTB_REV_SOURCE_OCSP = 1, /**< the responder in the certificate's AIA (or ocsp_url) */
-    QTB_REV_SOURCE_CRL = 2,  /**< the CRLs of the trust set (e.g. *.crl in --trust folders) */
+    QTB_REV_SOURCE_CRL = 2,  /**< the CRLs of the trust set (e.g. *.crl in --trust folders),
+                                  then, when those do not decide, CRLs downloaded from the
+                                  certificate's distribution points (or crl_url) */
 } qtb_rev_source;
 
 #define QTB_REV_MAX_SOURCES 4
 
-/** Never use the network: OCSP is skipped (said in the report), CRLs of the trust set work. */
+/** Never use the network: OCSP is skipped (said in the report); CRLs of the trust set and
+ *  copies already in crl_cache_dir are used. */
 #define QTB_REV_OFFLINE 0x1u
 
 typedef struct qtb_revocation_options {
@@ -40,13 +43,17 @@ typedef struct qtb_revocation_options {
     long timeout_ms;                             /**< per HTTP attempt; 0: 5000 */
     unsigned retries;                            /**< extra attempts on network failure */
     long cache_ttl_s;                            /**< OCSP answers kept at most; 0: 300 */
-    long max_age_s; /**< a response without nextUpdate is fresh this long after thisUpdate;
-                         0: 86400 (NCA RK's responses carry no nextUpdate) */
+    long max_age_s;      /**< a response without nextUpdate is fresh this long after thisUpdate;
+                              0: 86400 (NCA RK's responses carry no nextUpdate) */
+    const char *crl_url; /**< download every certificate's CRL from here, not its CDP */
+    const char *crl_cache_dir; /**< downloaded CRLs kept here across processes; NULL: memory */
+    long crl_ttl_s; /**< a downloaded CRL is revalidated after this long (a conditional GET);
+                         0: 3600; negative: on every use */
 } qtb_revocation_options;
 
 #define QTB_REVOCATION_OPTIONS_INIT                                                                \
     {                                                                                              \
-        QTB_REVOCATION_OPTIONS_VERSION, 0, {QTB_REV_SOURCE_NONE}, NULL, 0, 0, 0, 0                 \
+        QTB_REVOCATION_OPTIONS_VERSION, 0, {QTB_REV_SOURCE_NONE}, NULL, 0, 0, 0, 0, NULL, NULL, 0  \
     }
 
 typedef struct qtb_revocation qtb_revocation;
