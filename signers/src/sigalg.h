@@ -66,6 +66,8 @@ typedef struct qtb_sigalg_ops {
 } qtb_sigalg_ops;
 
 extern const qtb_sigalg_ops qtb_sigalg_openssl;
+/* Kazakh GOST 34.310-2004 / 34.10-2015 (gost_spki.c); also refuses legacy Tumar keys by name. */
+extern const qtb_sigalg_ops qtb_sigalg_gost;
 
 /* Dispatch to the first backend that handles the key; QTB_EUNSUPPORTED if none does. */
 int qtb_sig_verify(int *ok, const X509_PUBKEY *spki, const X509_ALGOR *sigalg,

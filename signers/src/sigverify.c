@@ -18,6 +18,7 @@
  * a new backend is one line here and one .c file.
  */
 static const qtb_sigalg_ops *const backends[] = {
+    &qtb_sigalg_gost, /* Kazakh GOST (and legacy Tumar keys, refused by name) */
     &qtb_sigalg_openssl,
 };
 

@@ -5,6 +5,7 @@
  * Identity comes from the subject (SERIALNUMBER "IIN…", OU "BIN…", SURNAME, GIVENNAME which NCA
  * uses for the patronymic) and the role from the extended key usage OIDs. A failed IIN/BIN
  * checksum is reported, never an error: NCA's own test certificates carry invalid numbers.
+ * A certificate without an IIN (an information system, a CA) is valid input: the IIN is NULL.
  */
 #ifndef QTB_CERT_H
 #define QTB_CERT_H
