@@ -32,7 +32,8 @@ static void usage(FILE *out)
             "                       [--at TIME] [--no-chain] [--json]\n"
             "                       [--revocation ocsp,crl] [--ocsp-url URL]\n"
             "                       [--net-timeout MS] [--crl-url URL] [--crl-cache DIR]\n"
-            "                       [--crl-ttl SECONDS] [--offline] SIGNATURE\n\n"
+            "                       [--crl-mirror URL] [--crl-ttl SECONDS] [--offline]\n"
+            "                       SIGNATURE\n\n"
             "Verify a CMS/PKCS#7 (DER, PEM or bare base64, as NCALayer returns it) or XMLDSig\n"
             "signature. Every signature in it gets an ETSI EN 319 102-1 indication.\n\n"
             "  --content FILE   the signed content of a detached CMS (streamed)\n"
@@ -52,6 +53,8 @@ static void usage(FILE *out)
             "                   then crl unless --revocation says otherwise)\n"
             "  --net-timeout MS give up on an OCSP responder or CRL server after MS ms (5000)\n"
             "  --crl-url URL    download CRLs from URL instead of the distribution points\n"
+            "  --crl-mirror URL fetch every distribution point (full and delta CRLs) by its\n"
+            "                   file name under URL (a local mirror of crl.pki.gov.kz)\n"
             "  --crl-cache DIR  keep downloaded CRLs in DIR (revalidated with conditional\n"
             "                   requests; the last good copy is kept when a download is bad)\n"
             "  --crl-ttl S      revalidate a downloaded CRL after S seconds (3600; 0: always)\n"
@@ -176,21 +179,14 @@ static int load_trust(qtb_trust **out, char **dirs, int ndirs, char **untrusted,
 int cmd_verify(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"content", required_argument, NULL, 'c'},
-        {"trust", required_argument, NULL, 't'},
-        {"at", required_argument, NULL, 'a'},
-        {"json", no_argument, NULL, 'j'},
-        {"no-chain", no_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},
-        {"untrusted", required_argument, NULL, 'u'},
-        {"revocation", required_argument, NULL, 'r'},
-        {"ocsp-url", required_argument, NULL, 'o'},
-        {"offline", no_argument, NULL, 'f'},
-        {"net-timeout", required_argument, NULL, 'T'},
-        {"crl-url", required_argument, NULL, 'U'},
-        {"crl-cache", required_argument, NULL, 'C'},
-        {"crl-ttl", required_argument, NULL, 'L'},
-        {NULL, 0, NULL, 0},
+        {"content", required_argument, NULL, 'c'},     {"trust", required_argument, NULL, 't'},
+        {"at", required_argument, NULL, 'a'},          {"json", no_argument, NULL, 'j'},
+        {"no-chain", no_argument, NULL, 'n'},          {"help", no_argument, NULL, 'h'},
+        {"untrusted", required_argument, NULL, 'u'},   {"revocation", required_argument, NULL, 'r'},
+        {"ocsp-url", required_argument, NULL, 'o'},    {"offline", no_argument, NULL, 'f'},
+        {"net-timeout", required_argument, NULL, 'T'}, {"crl-url", required_argument, NULL, 'U'},
+        {"crl-mirror", required_argument, NULL, 'M'},  {"crl-cache", required_argument, NULL, 'C'},
+        {"crl-ttl", required_argument, NULL, 'L'},     {NULL, 0, NULL, 0},
     };
     qtb_verify_options opts = QTB_VERIFY_OPTIONS_INIT;
     char *trust_dirs[MAX_TRUST_DIRS];
@@ -257,6 +253,10 @@ int cmd_verify(int argc, char **argv)
         }
         case 'U':
             ropts.crl_url = optarg;
+            want_rev = true;
+            break;
+        case 'M':
+            ropts.crl_mirror = optarg;
             want_rev = true;
             break;
         case 'C':

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include "report_int.h"
@@ -33,6 +34,7 @@ typedef struct centry {
     bool disk_tried;
     char url[CRL_URL_MAX];
     unsigned char issuer_fp[QTB_FP_LEN]; /* one entry per (URL, issuer) */
+    bool delta;                          /* a delta CRL (FreshestCRL) is expected here */
     qtb_trust *holder;                   /* the last good copy (one CRL), or NULL */
     int64_t fetched;                     /* wall clock of its last download or 304 */
     int64_t this_update, next_update;
@@ -105,10 +107,12 @@ void qtb_crl_store_free(qtb_crl_store *s)
 
 /* ---- the distribution points ---------------------------------------------------------------- */
 
-static size_t cdp_urls(char urls[CRL_MAX_URLS][CRL_URL_MAX], X509 *x)
+/* The http(s) fullName URIs of a certificate's cRLDistributionPoints or freshestCRL (`nid`);
+ * with a mirror, each becomes mirror + its last path segment. */
+static size_t dp_urls(char urls[CRL_MAX_URLS][CRL_URL_MAX], X509 *x, int nid, const char *mirror)
 {
     size_t n = 0;
-    STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+    STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(x, nid, NULL, NULL);
     for (int i = 0; i < sk_DIST_POINT_num(dps) && n < CRL_MAX_URLS; i++) {
         DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
         if (dp->distpoint == NULL || dp->distpoint->type != 0) {
@@ -128,6 +132,15 @@ static size_t cdp_urls(char urls[CRL_MAX_URLS][CRL_URL_MAX], X509 *x)
             }
             memcpy(urls[n], u, (size_t)len);
             urls[n][len] = '\0';
+            if (mirror != NULL) {
+                const char *name = strrchr(urls[n], '/');
+                char tmp[CRL_URL_MAX];
+                int w = snprintf(tmp, sizeof(tmp), "%s%s", mirror, name != NULL ? name + 1 : "");
+                if (name == NULL || name[1] == '\0' || w < 0 || (size_t)w >= sizeof(tmp)) {
+                    continue;
+                }
+                memcpy(urls[n], tmp, (size_t)w + 1);
+            }
             n++;
         }
     }
@@ -142,7 +155,7 @@ static size_t cdp_urls(char urls[CRL_MAX_URLS][CRL_URL_MAX], X509 *x)
  * `issuer`, signed by it and (when check_fresh) fresh at `wall`; else NULL with `why`.
  */
 static int candidate(qtb_trust **out, char *why, size_t cap, const unsigned char *data, size_t len,
-                     const char *url, X509 *issuer, bool check_fresh, int64_t wall)
+                     const char *url, X509 *issuer, bool want_delta, bool check_fresh, int64_t wall)
 {
     *out = NULL;
     if (len == 0) {
@@ -165,8 +178,10 @@ static int candidate(qtb_trust **out, char *why, size_t cap, const unsigned char
     const qtb_tcrl *c = &h->crls[0];
     char tmp[32];
     int ok = 0;
-    if (c->delta) {
-        snprintf(why, cap, "a delta CRL where a full CRL was expected");
+    if (c->delta != want_delta) {
+        snprintf(why, cap,
+                 want_delta ? "a full CRL where a delta CRL was expected"
+                            : "a delta CRL where a full CRL was expected");
     } else if (X509_NAME_cmp(X509_CRL_get_issuer(c->crl), X509_get_subject_name(issuer)) != 0) {
         snprintf(why, cap, "issued by another CA");
     } else if ((rc = qtb_sig_verify_crl(&ok, c->crl, issuer)) != 0 || !ok) {
@@ -231,7 +246,7 @@ static int disk_load(qtb_crl_store *s, centry *e, X509 *issuer)
     }
     char why[128];
     qtb_trust *h = NULL;
-    int rc = candidate(&h, why, sizeof(why), data, len, e->url, issuer, false, 0);
+    int rc = candidate(&h, why, sizeof(why), data, len, e->url, issuer, e->delta, false, 0);
     qtb_free(data);
     QTB_TRY(rc);
     if (h == NULL) {
@@ -346,7 +361,7 @@ static int refresh(qtb_crl_store *s, centry *e, qtb_http_cond *cond, const qtb_h
         qtb_error_clear();
     } else if (!cond->not_modified) {
         rc = candidate(&h, why, sizeof(why), b.data != NULL ? b.data : (const unsigned char *)"",
-                       b.len, e->url, issuer, true, wall);
+                       b.len, e->url, issuer, e->delta, true, wall);
         if (rc < 0) {
             qtb_buf_dispose(&b);
             return rc;
@@ -378,10 +393,12 @@ static int refresh(qtb_crl_store *s, centry *e, qtb_http_cond *cond, const qtb_h
     return 0;
 }
 
-static int check_url(qtb_rev_result *out, qtb_crl_store *s, const char *url, bool offline,
-                     const qtb_http_opts *ho, X509 *subject, X509 *issuer,
-                     const unsigned char issuer_fp[QTB_FP_LEN], bool subject_is_ca,
-                     int64_t sig_time, int64_t now)
+/*
+ * The entry for (url, issuer), refreshed when expired (unless offline). Returns with the lock
+ * HELD and *out set (NULL when every slot is busy downloading).
+ */
+static int obtain(centry **out, qtb_crl_store *s, const char *url, bool delta, bool offline,
+                  const qtb_http_opts *ho, X509 *issuer, const unsigned char issuer_fp[QTB_FP_LEN])
 {
     int rc = 0;
     pthread_mutex_lock(&s->lock);
@@ -393,12 +410,11 @@ static int check_url(qtb_rev_result *out, qtb_crl_store *s, const char *url, boo
         }
         pthread_cond_wait(&s->done, &s->lock);
     }
-    if (e == NULL) { /* every slot busy downloading */
-        pthread_mutex_unlock(&s->lock);
-        out->status = QTB_REV_STALE;
-        snprintf(out->note, sizeof(out->note), "CRL cache busy");
+    *out = e;
+    if (e == NULL) {
         return 0;
     }
+    e->delta = delta;
     e->last_use = ++s->tick;
     if (e->holder == NULL && s->dir != NULL && !e->disk_tried) {
         e->disk_tried = true;
@@ -413,34 +429,133 @@ static int check_url(qtb_rev_result *out, qtb_crl_store *s, const char *url, boo
         e->in_flight = false;
         pthread_cond_broadcast(&s->done);
     }
-    if (rc == 0 && e->holder != NULL) {
-        rc =
-            qtb_crl_check(out, e->holder, subject, issuer, issuer_fp, subject_is_ca, sig_time, now);
-        if (rc == 0) {
-            char note[sizeof(out->note)];
-            snprintf(note, sizeof(note), "%s", out->note);
-            if (e->problem[0] != '\0') {
-                char tu[32];
-                qtb_time_rfc3339(tu, sizeof(tu), e->this_update);
-                snprintf(out->note, sizeof(out->note),
-                         "%.60s; last download unusable (%.50s), last good copy of %s kept", note,
-                         e->problem, tu);
-            } else {
-                snprintf(out->note, sizeof(out->note), "%.80s, fetched from %.90s", note, url);
-            }
-        }
-    } else if (rc == 0) {
-        out->status = QTB_REV_STALE;
-        snprintf(out->note, sizeof(out->note), "CRL from %.80s unusable: %.90s", url,
-                 offline ? "offline and not cached" : e->problem);
-    }
-    pthread_mutex_unlock(&s->lock);
     return rc;
 }
 
+static void last_good_note(qtb_rev_result *out, const centry *e, const char *url)
+{
+    char note[sizeof(out->note)];
+    snprintf(note, sizeof(note), "%s", out->note);
+    if (e->problem[0] != '\0') {
+        char tu[32];
+        qtb_time_rfc3339(tu, sizeof(tu), e->this_update);
+        snprintf(out->note, sizeof(out->note),
+                 "%.60s; last download unusable (%.50s), last good copy of %s kept", note,
+                 e->problem, tu);
+    } else {
+        snprintf(out->note, sizeof(out->note), "%.80s, fetched from %.90s", note, url);
+    }
+}
+
+static int64_t crl_number(X509_CRL *crl, int nid)
+{
+    ASN1_INTEGER *n = X509_CRL_get_ext_d2i(crl, nid, NULL, NULL);
+    int64_t v = -1;
+    if (n == NULL || ASN1_INTEGER_get_int64(&v, n) != 1) {
+        v = -1;
+    }
+    ASN1_INTEGER_free(n);
+    ERR_clear_error();
+    return v;
+}
+
+/*
+ * Apply a delta CRL (RFC 5280 §5.2.4) to a base verdict that is GOOD or STALE: listed there
+ * means revoked (removeFromCRL excepted); not listed, a fresh delta makes a stale base current.
+ * It is used only when its BaseCRLNumber is not newer than the base's cRLNumber. Lock held.
+ */
+static void apply_delta(qtb_rev_result *out, const centry *base, const centry *d, X509 *subject,
+                        int64_t sig_time, int64_t now)
+{
+    if (d == NULL || d->holder == NULL || d->holder->ncrls != 1) {
+        return;
+    }
+    const qtb_tcrl *dc = &d->holder->crls[0];
+    int64_t base_no = crl_number(base->holder->crls[0].crl, NID_crl_number);
+    int64_t needs = crl_number(dc->crl, NID_delta_crl);
+    if (base_no < 0 || needs < 0 || needs > base_no) {
+        return; /* a delta for a newer base than ours: not applicable */
+    }
+    char tu[32];
+    qtb_time_rfc3339(tu, sizeof(tu), dc->this_update);
+    X509_REVOKED *rev = NULL;
+    int found = X509_CRL_get0_by_cert(dc->crl, &rev, subject);
+    if (found == 1 && rev != NULL) {
+        int64_t when = sig_time;
+        if (qtb_asn1_time_to_epoch(&when, X509_REVOKED_get0_revocationDate(rev)) < 0) {
+            qtb_error_clear();
+            when = sig_time;
+        }
+        ASN1_ENUMERATED *e = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL);
+        long reason = e != NULL ? ASN1_ENUMERATED_get(e) : -1;
+        ASN1_ENUMERATED_free(e);
+        ERR_clear_error();
+        out->status = when <= sig_time ? QTB_REV_REVOKED : QTB_REV_REVOKED_LATER;
+        out->revocation_time = when;
+        out->reason = reason >= 0 && reason <= 10 ? (int)reason : -1;
+        snprintf(out->note, sizeof(out->note), "listed on the delta CRL of %s", tu);
+        return;
+    }
+    bool fresh = dc->this_update >= sig_time || (dc->next_update != 0 && now <= dc->next_update);
+    if (fresh) {
+        char note[sizeof(out->note)];
+        snprintf(note, sizeof(note), "%s", out->note);
+        out->status = QTB_REV_GOOD;
+        snprintf(out->note, sizeof(out->note), "%.120s; delta CRL of %s", note, tu);
+    }
+}
+
+static int check_url(qtb_rev_result *out, qtb_crl_store *s, const char *url, const char *mirror,
+                     bool offline, const qtb_http_opts *ho, X509 *subject, X509 *issuer,
+                     const unsigned char issuer_fp[QTB_FP_LEN], bool subject_is_ca,
+                     int64_t sig_time, int64_t now)
+{
+    centry *e = NULL;
+    int rc = obtain(&e, s, url, false, offline, ho, issuer, issuer_fp);
+    if (e == NULL) { /* every slot busy downloading */
+        pthread_mutex_unlock(&s->lock);
+        out->status = QTB_REV_STALE;
+        snprintf(out->note, sizeof(out->note), "CRL cache busy");
+        return rc;
+    }
+    if (rc == 0 && e->holder == NULL) {
+        out->status = QTB_REV_STALE;
+        snprintf(out->note, sizeof(out->note), "CRL from %.80s unusable: %.90s", url,
+                 offline ? "offline and not cached" : e->problem);
+    } else if (rc == 0) {
+        rc =
+            qtb_crl_check(out, e->holder, subject, issuer, issuer_fp, subject_is_ca, sig_time, now);
+        if (rc == 0) {
+            last_good_note(out, e, url);
+        }
+    }
+    bool want_delta = rc == 0 && e->holder != NULL &&
+                      (out->status == QTB_REV_GOOD || out->status == QTB_REV_STALE);
+    pthread_mutex_unlock(&s->lock);
+    if (!want_delta) {
+        return rc;
+    }
+    char durls[CRL_MAX_URLS][CRL_URL_MAX];
+    size_t nd = dp_urls(durls, subject, NID_freshest_crl, mirror);
+    for (size_t i = 0; i < nd; i++) {
+        centry *d = NULL;
+        QTB_TRY(obtain(&d, s, durls[i], true, offline, ho, issuer, issuer_fp));
+        /* the base entry cannot have been evicted: a slot is recycled only by entry_for for
+         * another URL, and `e` is found again by its URL and issuer */
+        centry *base = entry_for(s, url, issuer_fp);
+        if (d != NULL && d->holder != NULL && base != NULL && base->holder != NULL) {
+            apply_delta(out, base, d, subject, sig_time, now);
+            pthread_mutex_unlock(&s->lock);
+            return 0;
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    return 0;
+}
+
 int qtb_crl_fetch_check(qtb_rev_result *out, qtb_crl_store *s, const char *url_override,
-                        bool offline, const qtb_http_opts *ho, X509 *subject, X509 *issuer,
-                        const unsigned char issuer_fp[QTB_FP_LEN], bool subject_is_ca,
+                        const char *mirror, bool offline, const qtb_http_opts *ho, X509 *subject,
+                        X509 *issuer, const unsigned char issuer_fp[QTB_FP_LEN], bool subject_is_ca,
                         int64_t sig_time, int64_t now)
 {
     memset(out, 0, sizeof(*out));
@@ -452,7 +567,7 @@ int qtb_crl_fetch_check(qtb_rev_result *out, qtb_crl_store *s, const char *url_o
         snprintf(urls[0], sizeof(urls[0]), "%s", url_override);
         n = 1;
     } else {
-        n = cdp_urls(urls, subject);
+        n = dp_urls(urls, subject, NID_crl_distribution_points, mirror);
     }
     if (n == 0) {
         snprintf(out->note, sizeof(out->note), "no CRL distribution point");
@@ -460,8 +575,8 @@ int qtb_crl_fetch_check(qtb_rev_result *out, qtb_crl_store *s, const char *url_o
     }
     qtb_rev_result r;
     for (size_t i = 0; i < n; i++) {
-        QTB_TRY(check_url(&r, s, urls[i], offline, ho, subject, issuer, issuer_fp, subject_is_ca,
-                          sig_time, now));
+        QTB_TRY(check_url(&r, s, urls[i], mirror, offline, ho, subject, issuer, issuer_fp,
+                          subject_is_ca, sig_time, now));
         /* the first decisive answer wins; otherwise the first distribution point's story */
         if (r.status == QTB_REV_GOOD || r.status == QTB_REV_REVOKED ||
             r.status == QTB_REV_REVOKED_LATER || i == 0) {

@@ -37,6 +37,7 @@ struct qtb_revocation {
     long ttl_s;
     long max_age_s;
     char *crl_url;
+    char *crl_mirror;
     qtb_crl_store *crls;  /* downloaded CRLs */
     pthread_mutex_t lock; /* guards slots and requests */
     pthread_cond_t done;  /* a fetch ended (cache_finish) */
@@ -84,6 +85,16 @@ int qtb_revocation_parse_sources(qtb_rev_source sources[QTB_REV_MAX_SOURCES], co
     return 0;
 }
 
+static char *dup(const char *s)
+{
+    size_t len = strlen(s);
+    char *d = qtb_malloc(len + 1);
+    if (d != NULL) {
+        memcpy(d, s, len + 1);
+    }
+    return d;
+}
+
 int qtb_revocation_new(qtb_revocation **out, const qtb_revocation_options *o)
 {
     QTB_ASSERT_ARG(out != NULL && o != NULL);
@@ -98,6 +109,11 @@ int qtb_revocation_new(qtb_revocation **out, const qtb_revocation_options *o)
     if (o->ocsp_url != NULL && strncmp(o->ocsp_url, "http://", 7) != 0 &&
         strncmp(o->ocsp_url, "https://", 8) != 0) {
         return QTB_FAIL(QTB_EUSAGE, "OCSP URL must be http or https: '%.80s'", o->ocsp_url);
+    }
+    if (o->crl_mirror != NULL && ((strncmp(o->crl_mirror, "http://", 7) != 0 &&
+                                   strncmp(o->crl_mirror, "https://", 8) != 0) ||
+                                  strlen(o->crl_mirror) >= 200)) {
+        return QTB_FAIL(QTB_EUSAGE, "CRL mirror must be an http or https URL under 200 bytes");
     }
     if (o->crl_url != NULL &&
         ((strncmp(o->crl_url, "http://", 7) != 0 && strncmp(o->crl_url, "https://", 8) != 0) ||
@@ -144,14 +160,10 @@ int qtb_revocation_new(qtb_revocation **out, const qtb_revocation_options *o)
         qtb_revocation_free(r);
         return rc;
     }
-    if (o->crl_url != NULL) {
-        size_t len = strlen(o->crl_url);
-        r->crl_url = qtb_malloc(len + 1);
-        if (r->crl_url == NULL) {
-            qtb_revocation_free(r);
-            return QTB_FAIL(QTB_ENOMEM, "out of memory");
-        }
-        memcpy(r->crl_url, o->crl_url, len + 1);
+    if ((o->crl_url != NULL && (r->crl_url = dup(o->crl_url)) == NULL) ||
+        (o->crl_mirror != NULL && (r->crl_mirror = dup(o->crl_mirror)) == NULL)) {
+        qtb_revocation_free(r);
+        return QTB_FAIL(QTB_ENOMEM, "out of memory");
     }
     if (o->ocsp_url != NULL) {
         size_t len = strlen(o->ocsp_url);
@@ -180,6 +192,7 @@ void qtb_revocation_free(qtb_revocation *r)
     qtb_free(r->slots);
     qtb_free(r->ocsp_url);
     qtb_free(r->crl_url);
+    qtb_free(r->crl_mirror);
     qtb_crl_store_free(r->crls);
     qtb_free(r);
 }
@@ -397,9 +410,9 @@ int qtb_rev_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
             qtb_rev_result fr;
             qtb_http_opts ho = {
                 .timeout_ms = r->timeout_ms, .retries = r->retries, .max_body = QTB_MAX_TRUST_FILE};
-            QTB_TRY(qtb_crl_fetch_check(&fr, r->crls, r->crl_url, (r->flags & QTB_REV_OFFLINE) != 0,
-                                        &ho, subject, issuer, issuer_fp, subject_is_ca, sig_time,
-                                        now));
+            QTB_TRY(qtb_crl_fetch_check(&fr, r->crls, r->crl_url, r->crl_mirror,
+                                        (r->flags & QTB_REV_OFFLINE) != 0, &ho, subject, issuer,
+                                        issuer_fp, subject_is_ca, sig_time, now));
             if (fr.status == QTB_REV_GOOD || fr.status == QTB_REV_REVOKED ||
                 fr.status == QTB_REV_REVOKED_LATER) {
                 *out = fr;

@@ -97,14 +97,15 @@ int qtb_crl_store_new(qtb_crl_store **out, const char *dir, long ttl_s) QTB_MUST
 void qtb_crl_store_free(qtb_crl_store *s);
 
 /*
- * The status of `subject` from the CRLs at its distribution points (or `url_override`),
- * downloaded when the copy at hand is older than the TTL (never when `offline`). Same results
- * as qtb_crl_check; NOT_CHECKED without a distribution point; STALE (note says why) when no
- * usable CRL could be had.
+ * The status of `subject` from the CRLs at its distribution points (or `url_override`; with a
+ * `mirror`, each point's file name under that base URL), downloaded when the copy at hand is
+ * older than the TTL (never when `offline`), then from the delta CRL of its freshestCRL points
+ * when the full CRL does not list it. Same results as qtb_crl_check; NOT_CHECKED without a
+ * distribution point; STALE (note says why) when no usable CRL could be had.
  */
 int qtb_crl_fetch_check(qtb_rev_result *out, qtb_crl_store *s, const char *url_override,
-                        bool offline, const qtb_http_opts *ho, X509 *subject, X509 *issuer,
-                        const unsigned char issuer_fp[QTB_FP_LEN], bool subject_is_ca,
+                        const char *mirror, bool offline, const qtb_http_opts *ho, X509 *subject,
+                        X509 *issuer, const unsigned char issuer_fp[QTB_FP_LEN], bool subject_is_ca,
                         int64_t sig_time, int64_t now) QTB_MUST_USE;
 
 /* ---- the hook (revocation.c) -------------------------------------------------------------- */

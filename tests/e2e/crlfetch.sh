@@ -37,6 +37,20 @@ openssl ca -config "$SRC/fixtures/ca.cnf" -batch -revoke "$P/certs/rsa_ceo_sign.
 openssl ca -config "$SRC/fixtures/ca.cnf" -batch -gencrl -out "$TMP/changed.pem" \
     >/dev/null 2>&1 || fail "openssl ca -gencrl"
 openssl crl -in "$TMP/changed.pem" -outform DER -out "$TMP/changed.crl" || fail "openssl crl"
+# delta CRLs on the base ca.crl (cRLNumber 0x1001) listing the CEO: one for that base, one for a
+# newer base (0x1005) that must not be applied to ours
+cp "$SRC/fixtures/ca.cnf" "$TMP/ca.cnf"
+printf '\n[ d1 ]\nauthorityKeyIdentifier = keyid:always\ndeltaCRL = critical,DER:02:02:10:01\n' \
+    >>"$TMP/ca.cnf"
+printf '\n[ d5 ]\nauthorityKeyIdentifier = keyid:always\ndeltaCRL = critical,DER:02:02:10:05\n' \
+    >>"$TMP/ca.cnf"
+[ "$(openssl crl -inform DER -in "$P/rsa/ca.crl" -noout -crlnumber)" = "crlNumber=0x1001" ] ||
+    fail "the base CRL's number changed: update the delta indicators"
+for d in d1 d5; do
+    openssl ca -config "$TMP/ca.cnf" -batch -gencrl -crlexts $d -out "$TMP/$d.pem" >/dev/null 2>&1 ||
+        fail "openssl ca -gencrl (delta $d)"
+    openssl crl -in "$TMP/$d.pem" -outform DER -out "$TMP/$d.crl" || fail "openssl crl ($d)"
+done
 
 REVHTTP_LOG="$TMP/http.log" python3 "$HERE/revhttp.py" "$S" "$TMP/port" &
 HTTP_PID=$!
@@ -112,6 +126,23 @@ for bad in missing empty stale foreign; do
         --crl-ttl 0 "$TMP/rsa_individual_sign.p7s"
     has "$bad download: said" "last good copy"
 done
+
+# delta CRLs through a mirror of the distribution points (rsa_ca.crl, rsa_ca_d.crl)
+cp "$P/rsa/ca.crl" "$S/rsa_ca.crl"
+M="$H/mirror/"
+v "mirror, no delta published: CEO not revoked" 0 --crl-mirror "$M" "$TMP/rsa_ceo_sign.p7s"
+has "mirror: base CRL used" "fetched from ${M}rsa_ca.crl"
+cp "$TMP/d1.crl" "$S/rsa_ca_d.crl"
+v "mirror with a delta: CEO revoked" 1 --crl-mirror "$M" "$TMP/rsa_ceo_sign.p7s"
+json_eq "delta: REVOKED" "$TMP/v.json" "d['signatures'][0]['subIndication']" REVOKED
+v "mirror with a delta: others good" 0 --crl-mirror "$M" "$TMP/rsa_individual_sign.p7s"
+has "delta named" "delta CRL of"
+cp "$TMP/d5.crl" "$S/rsa_ca_d.crl"
+v "delta for a newer base: not applied" 0 --crl-mirror "$M" "$TMP/rsa_ceo_sign.p7s"
+cp "$TMP/d1.crl" "$S/d1.crl"
+v "a delta CRL given as the full CRL: indeterminate" 3 --crl-url "$H/d1.crl" \
+    "$TMP/rsa_individual_sign.p7s"
+has "delta as full: said" "delta CRL where a full CRL"
 
 # offline: the cached copy works, nothing is asked
 before=$(wc -l <"$TMP/http.log")

@@ -47,13 +47,17 @@ typedef struct qtb_revocation_options {
                               0: 86400 (NCA RK's responses carry no nextUpdate) */
     const char *crl_url; /**< download every certificate's CRL from here, not its CDP */
     const char *crl_cache_dir; /**< downloaded CRLs kept here across processes; NULL: memory */
+    const char *crl_mirror;    /**< base URL: each distribution point (full and delta) is
+                                    fetched as crl_mirror + its file name, e.g. a local copy of
+                                    NCA RK's crl.pki.gov.kz */
     long crl_ttl_s; /**< a downloaded CRL is revalidated after this long (a conditional GET);
                          0: 3600; negative: on every use */
 } qtb_revocation_options;
 
 #define QTB_REVOCATION_OPTIONS_INIT                                                                \
     {                                                                                              \
-        QTB_REVOCATION_OPTIONS_VERSION, 0, {QTB_REV_SOURCE_NONE}, NULL, 0, 0, 0, 0, NULL, NULL, 0  \
+        QTB_REVOCATION_OPTIONS_VERSION, 0, {QTB_REV_SOURCE_NONE}, NULL, 0, 0, 0, 0, NULL, NULL,    \
+            NULL, 0                                                                                \
     }
 
 typedef struct qtb_revocation qtb_revocation;
