@@ -510,6 +510,8 @@ static int check_url(qtb_rev_result *out, qtb_crl_store *s, const char *url, con
                      const unsigned char issuer_fp[QTB_FP_LEN], bool subject_is_ca,
                      int64_t sig_time, int64_t now)
 {
+    memset(out, 0, sizeof(*out));
+    out->reason = -1;
     centry *e = NULL;
     int rc = obtain(&e, s, url, false, offline, ho, issuer, issuer_fp);
     if (e == NULL) { /* every slot busy downloading */

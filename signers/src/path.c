@@ -56,6 +56,9 @@ void qtb_path_result_dispose(qtb_path_result *r)
         return;
     }
     sk_X509_pop_free(r->chain, X509_free);
+    for (size_t i = 0; i < r->nevidence; i++) {
+        qtb_free(r->evidence[i].der);
+    }
     qtb_path_result_init(r);
 }
 
@@ -601,6 +604,17 @@ static int check_revocation(verdict *v, qtb_path_result *out, const pctx *c, X50
     bool is_ca = (X509_get_extension_flags(x) & EXFLAG_CA) != 0;
     /* the trust set's CRLs, or the online sources in their order when configured */
     QTB_TRY(qtb_rev_check(&rr, c->t, x, issuer, issuer_fp, is_ca, anchor, sig_time, now));
+    if (rr.ocsp_der != NULL) {
+        if (out->nevidence < QTB_MAX_CHAIN_DEPTH) {
+            qtb_rev_evidence *e = &out->evidence[out->nevidence++];
+            e->der = rr.ocsp_der;
+            e->der_len = rr.ocsp_der_len;
+            snprintf(e->url, sizeof(e->url), "%s", rr.ocsp_url);
+        } else {
+            qtb_free(rr.ocsp_der);
+        }
+        rr.ocsp_der = NULL;
+    }
     char at[32], when[32];
     switch (rr.status) {
     case QTB_REV_REVOKED:

@@ -26,6 +26,8 @@ typedef struct cache_slot {
     int64_t expires; /* wall clock */
     qtb_ocsp_answer answer;
     char url[128];
+    unsigned char *der; /* the response as received (qtb_malloc'd) */
+    size_t der_len;
 } cache_slot;
 
 struct qtb_revocation {
@@ -189,6 +191,9 @@ void qtb_revocation_free(qtb_revocation *r)
     }
     pthread_cond_destroy(&r->done);
     pthread_mutex_destroy(&r->lock);
+    for (size_t i = 0; r->slots != NULL && i < CACHE_SLOTS; i++) {
+        qtb_free(r->slots[i].der);
+    }
     qtb_free(r->slots);
     qtb_free(r->ocsp_url);
     qtb_free(r->crl_url);
@@ -234,8 +239,17 @@ static bool answer_fresh(const qtb_revocation *r, const qtb_ocsp_answer *a, int6
  * (the slot is marked in flight; cache_finish must follow). Callers asking for the same CertID
  * meanwhile wait for that fetch instead of sending their own (one round trip per certificate).
  */
+static unsigned char *copy_bytes(const unsigned char *p, size_t n)
+{
+    unsigned char *d = n > 0 ? qtb_malloc(n) : NULL;
+    if (d != NULL) {
+        memcpy(d, p, n);
+    }
+    return d;
+}
+
 static int cache_claim(qtb_revocation *r, const unsigned char key[QTB_FP_LEN], qtb_ocsp_answer *a,
-                       char *url, size_t url_cap, int64_t now)
+                       char *url, size_t url_cap, unsigned char **der, size_t *der_len, int64_t now)
 {
     pthread_mutex_lock(&r->lock);
     cache_slot *s = &r->slots[slot_of(key)];
@@ -246,9 +260,14 @@ static int cache_claim(qtb_revocation *r, const unsigned char key[QTB_FP_LEN], q
         answer_fresh(r, &s->answer, now)) {
         *a = s->answer;
         snprintf(url, url_cap, "%s", s->url);
+        *der = copy_bytes(s->der, s->der_len);
+        *der_len = *der != NULL ? s->der_len : 0;
         pthread_mutex_unlock(&r->lock);
         return 1;
     }
+    qtb_free(s->der);
+    s->der = NULL;
+    s->der_len = 0;
     memcpy(s->key, key, QTB_FP_LEN);
     s->used = true;
     s->in_flight = true;
@@ -260,7 +279,8 @@ static int cache_claim(qtb_revocation *r, const unsigned char key[QTB_FP_LEN], q
 
 /* End a fetch: keep a usable answer (NULL: forget the slot) and wake the waiters. */
 static void cache_finish(qtb_revocation *r, const unsigned char key[QTB_FP_LEN],
-                         const qtb_ocsp_answer *a, const char *url)
+                         const qtb_ocsp_answer *a, const char *url, const unsigned char *der,
+                         size_t der_len)
 {
     int64_t expires = (int64_t)time(NULL) + r->ttl_s;
     if (a != NULL && a->next_update != 0 && a->next_update < expires) {
@@ -274,6 +294,9 @@ static void cache_finish(qtb_revocation *r, const unsigned char key[QTB_FP_LEN],
             s->expires = expires;
             s->answer = *a;
             snprintf(s->url, sizeof(s->url), "%s", url);
+            qtb_free(s->der);
+            s->der = copy_bytes(der, der_len);
+            s->der_len = s->der != NULL ? der_len : 0;
         } else {
             s->used = false;
         }
@@ -293,7 +316,11 @@ static bool ocsp_url(char *buf, size_t cap, const qtb_revocation *r, X509 *x)
     STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(x);
     for (int i = 0; i < sk_OPENSSL_STRING_num(urls) && !found; i++) {
         const char *u = sk_OPENSSL_STRING_value(urls, i);
-        if (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0) {
+        bool printable = true;
+        for (const char *c = u; *c != '\0'; c++) {
+            printable &= *c > 0x20 && *c < 0x7f;
+        }
+        if (printable && (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0)) {
             if (strlen(u) < cap) {
                 snprintf(buf, cap, "%s", u);
                 found = true;
@@ -309,8 +336,11 @@ static bool ocsp_url(char *buf, size_t cap, const qtb_revocation *r, X509 *x)
  * asked (no responder, offline: said in `skip`), negative on internal failure.
  */
 static int ask_ocsp(qtb_ocsp_answer *a, char *url, size_t url_cap, char *skip, size_t skip_cap,
-                    qtb_revocation *r, X509 *subject, X509 *issuer, int64_t now)
+                    unsigned char **der, size_t *der_len, qtb_revocation *r, X509 *subject,
+                    X509 *issuer, int64_t now)
 {
+    *der = NULL;
+    *der_len = 0;
     if ((r->flags & QTB_REV_OFFLINE) != 0) {
         snprintf(skip, skip_cap, "OCSP skipped (offline)");
         return 0;
@@ -321,7 +351,7 @@ static int ask_ocsp(qtb_ocsp_answer *a, char *url, size_t url_cap, char *skip, s
     }
     unsigned char key[QTB_FP_LEN];
     QTB_TRY(qtb_ocsp_cache_key(key, subject, issuer));
-    if (cache_claim(r, key, a, url, url_cap, now) == 1) {
+    if (cache_claim(r, key, a, url, url_cap, der, der_len, now) == 1) {
         return 1;
     }
     unsigned char *req = NULL;
@@ -331,7 +361,7 @@ static int ask_ocsp(qtb_ocsp_answer *a, char *url, size_t url_cap, char *skip, s
     qtb_buf_init(&resp, QTB_MAX_OCSP_RESPONSE);
     int rc = qtb_ocsp_request(&req, &req_len, nonce, subject, issuer);
     if (rc < 0) {
-        cache_finish(r, key, NULL, url);
+        cache_finish(r, key, NULL, url, NULL, 0);
         return rc;
     }
     qtb_http_opts ho = {
@@ -340,7 +370,7 @@ static int ask_ocsp(qtb_ocsp_answer *a, char *url, size_t url_cap, char *skip, s
     OPENSSL_free(req);
     if (rc == QTB_ENOMEM) {
         qtb_buf_dispose(&resp);
-        cache_finish(r, key, NULL, url);
+        cache_finish(r, key, NULL, url, NULL, 0);
         return rc;
     }
     if (rc < 0) {
@@ -351,13 +381,18 @@ static int ask_ocsp(qtb_ocsp_answer *a, char *url, size_t url_cap, char *skip, s
                  qtb_error_last()->message);
         qtb_error_clear();
         qtb_buf_dispose(&resp);
-        cache_finish(r, key, NULL, url);
+        cache_finish(r, key, NULL, url, NULL, 0);
         return 1;
     }
     rc = qtb_ocsp_check(a, resp.data != NULL ? resp.data : (const unsigned char *)"", resp.len,
                         subject, issuer, nonce, now, r->max_age_s);
+    bool usable = rc == 0 && a->verdict != QTB_OCSP_INVALID;
+    cache_finish(r, key, usable ? a : NULL, url, resp.data, resp.len);
+    if (usable) {
+        *der = copy_bytes(resp.data, resp.len);
+        *der_len = *der != NULL ? resp.len : 0;
+    }
     qtb_buf_dispose(&resp);
-    cache_finish(r, key, rc == 0 && a->verdict != QTB_OCSP_INVALID ? a : NULL, url);
     QTB_TRY(rc);
     return 1;
 }
@@ -429,7 +464,10 @@ int qtb_rev_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
         }
         qtb_ocsp_answer a;
         char url[128] = "", skip[128] = "";
-        int got = ask_ocsp(&a, url, sizeof(url), skip, sizeof(skip), r, subject, issuer, now);
+        unsigned char *der = NULL;
+        size_t der_len = 0;
+        int got = ask_ocsp(&a, url, sizeof(url), skip, sizeof(skip), &der, &der_len, r, subject,
+                           issuer, now);
         QTB_TRY(got);
         if (got == 0) {
             append(skipped, sizeof(skipped), skip);
@@ -438,10 +476,16 @@ int qtb_rev_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
         char line[sizeof(out->note)];
         switch (a.verdict) {
         case QTB_OCSP_GOOD:
+            out->ocsp_der = der;
+            out->ocsp_der_len = der_len;
+            snprintf(out->ocsp_url, sizeof(out->ocsp_url), "%s", url);
             out->status = QTB_REV_GOOD;
             snprintf(out->note, sizeof(out->note), "%.120s from %.70s", a.note, url);
             return 0;
         case QTB_OCSP_REVOKED:
+            out->ocsp_der = der;
+            out->ocsp_der_len = der_len;
+            snprintf(out->ocsp_url, sizeof(out->ocsp_url), "%s", url);
             out->status = a.revocation_time <= sig_time ? QTB_REV_REVOKED : QTB_REV_REVOKED_LATER;
             out->revocation_time = a.revocation_time;
             out->reason = a.reason;
@@ -450,6 +494,7 @@ int qtb_rev_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
         case QTB_OCSP_UNKNOWN:
         case QTB_OCSP_INVALID:
         default:
+            qtb_free(der); /* an unknown answer is not evidence of a status */
             snprintf(line, sizeof(line), "%.120s (%.70s)", a.note, url);
             append(failures, sizeof(failures), line);
             break;

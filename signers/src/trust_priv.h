@@ -122,6 +122,10 @@ typedef struct qtb_rev_result {
     int64_t revocation_time;
     int reason; /* CRL reason code, -1 when none */
     char note[200];
+    /* the OCSP response that decided (qtb_malloc'd, the receiver frees it), else NULL */
+    unsigned char *ocsp_der;
+    size_t ocsp_der_len;
+    char ocsp_url[128];
 } qtb_rev_result;
 
 /* Read what decides whether a CRL can be used (extensions, scope); once, when it is loaded. */

@@ -86,10 +86,19 @@ has() { json_eq "$1" "$TMP/v.json" "'$2' in (d['signatures'][0]['message'] + str
 # good / revoked / unknown
 v "good: passes" 0 --trust "$T" --revocation ocsp --ocsp-url "$URL" "$TMP/rsa_individual_sign.p7s"
 has "good: OCSP named as the evidence" "OCSP good"
+json_eq "good: one OCSP response recorded" "$TMP/v.json" \
+    "[e['type'] for e in d['signatures'][0]['revocationEvidence']]" "['ocsp']"
+python3 -c "import json,sys,base64; d=json.load(open(sys.argv[1])); open(sys.argv[2],'wb').write(base64.b64decode(d['signatures'][0]['revocationEvidence'][0]['response']))" \
+    "$TMP/v.json" "$TMP/evidence.der"
+openssl ocsp -respin "$TMP/evidence.der" -resp_text -noverify 2>/dev/null | grep -q "Cert Status: good" &&
+    ok "good: the recorded response is the responder's (openssl reads 'good')" ||
+    fail "good: recorded response unreadable"
 v "revoked: fails" 1 --trust "$T" --revocation ocsp --ocsp-url "$URL" "$TMP/rsa_revoked.p7s"
 sub "revoked: REVOKED" REVOKED
 has "revoked: reason given" "keyCompromise"
 v "revoked, no revocation sources: passes (twin)" 0 --trust "$T" "$TMP/rsa_revoked.p7s"
+json_eq "no revocation sources: no evidence recorded" "$TMP/v.json" \
+    "d['signatures'][0]['revocationEvidence']" "[]"
 v "unknown: indeterminate" 3 --trust "$T" --revocation ocsp --ocsp-url "$URL" "$TMP/rsa_ceo_sign.p7s"
 sub "unknown: TRY_LATER" TRY_LATER
 has "unknown: said" "OCSP unknown"
