@@ -18,6 +18,9 @@
 #define TIMEOUT_DEFAULT_MS 5000L
 #define TTL_DEFAULT_S 300L
 #define CACHE_SLOTS 512u
+/* A failed round trip (unreachable, bad answer) is remembered this long (at most the TTL), so a
+ * responder outage costs one timeout per certificate, not one per document. */
+#define FAILURE_TTL_S 10L
 
 typedef struct cache_slot {
     unsigned char key[QTB_FP_LEN];
@@ -257,7 +260,7 @@ static int cache_claim(qtb_revocation *r, const unsigned char key[QTB_FP_LEN], q
         pthread_cond_wait(&r->done, &r->lock);
     }
     if (s->used && memcmp(s->key, key, QTB_FP_LEN) == 0 && (int64_t)time(NULL) < s->expires &&
-        answer_fresh(r, &s->answer, now)) {
+        (s->answer.verdict == QTB_OCSP_INVALID || answer_fresh(r, &s->answer, now))) {
         *a = s->answer;
         snprintf(url, url_cap, "%s", s->url);
         *der = copy_bytes(s->der, s->der_len);
@@ -285,6 +288,9 @@ static void cache_finish(qtb_revocation *r, const unsigned char key[QTB_FP_LEN],
     int64_t expires = (int64_t)time(NULL) + r->ttl_s;
     if (a != NULL && a->next_update != 0 && a->next_update < expires) {
         expires = a->next_update;
+    }
+    if (a != NULL && a->verdict == QTB_OCSP_INVALID) {
+        expires = (int64_t)time(NULL) + (r->ttl_s < FAILURE_TTL_S ? r->ttl_s : FAILURE_TTL_S);
     }
     pthread_mutex_lock(&r->lock);
     cache_slot *s = &r->slots[slot_of(key)];
@@ -381,13 +387,13 @@ static int ask_ocsp(qtb_ocsp_answer *a, char *url, size_t url_cap, char *skip, s
                  qtb_error_last()->message);
         qtb_error_clear();
         qtb_buf_dispose(&resp);
-        cache_finish(r, key, NULL, url, NULL, 0);
+        cache_finish(r, key, a, url, NULL, 0);
         return 1;
     }
     rc = qtb_ocsp_check(a, resp.data != NULL ? resp.data : (const unsigned char *)"", resp.len,
                         subject, issuer, nonce, now, r->max_age_s);
     bool usable = rc == 0 && a->verdict != QTB_OCSP_INVALID;
-    cache_finish(r, key, usable ? a : NULL, url, resp.data, resp.len);
+    cache_finish(r, key, rc == 0 ? a : NULL, url, usable ? resp.data : NULL, usable ? resp.len : 0);
     if (usable) {
         *der = copy_bytes(resp.data, resp.len);
         *der_len = *der != NULL ? resp.len : 0;

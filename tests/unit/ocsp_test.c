@@ -22,6 +22,7 @@
 #include "report_int.h"
 #include "revocation_int.h"
 #include "sigalg.h"
+#include "trust_int.h"
 
 #include "qtb_test.h"
 
@@ -498,6 +499,44 @@ static void test_ocsp__request_round_trip(void)
     gen_free(&g);
 }
 
+/* A responder that refuses connections: TRY_LATER, and the failure is remembered briefly, so
+ * a second validation of the same certificate does not knock again. */
+static void test_ocsp__responder_down_cached(void)
+{
+    NEED_PKI();
+    qtb_trust *t = NULL;
+    qtb_revocation *rev = NULL;
+    X509 *leaf = load_cert(pki_path("certs/rsa_individual_sign.pem"));
+    QTB_REQUIRE(leaf != NULL);
+    QTB_OK_CALL(qtb_trust_new(&t));
+    QTB_OK_CALL(qtb_trust_add_anchor_file(t, pki_path("trust/rsa/root.pem")));
+    QTB_OK_CALL(qtb_trust_add_anchor_file(t, pki_path("trust/rsa/ca.pem")));
+    qtb_revocation_options o = QTB_REVOCATION_OPTIONS_INIT;
+    o.sources[0] = QTB_REV_SOURCE_OCSP;
+    o.ocsp_url = "http://127.0.0.1:1/"; /* nothing listens on port 1 */
+    o.timeout_ms = 2000;
+    QTB_OK_CALL(qtb_revocation_new(&rev, &o));
+    qtb_trust_set_revocation(t, rev);
+    int64_t now = (int64_t)time(NULL);
+    for (int i = 0; i < 3; i++) {
+        qtb_path_result r;
+        QTB_OK_CALL(qtb_trust_validate(&r, t, leaf, NULL, now, now, QTB_PATH_FOR_SIGNING));
+        QTB_CHECK(r.indication == QTB_INDETERMINATE && r.sub == QTB_SUB_TRY_LATER);
+        QTB_CHECK(r.nevidence == 0);
+        qtb_path_result_dispose(&r);
+    }
+    QTB_CHECK(qtb_revocation_ocsp_requests(rev) == 1);
+    /* twin: without the checker the same leaf passes (no revocation data at all) */
+    qtb_trust_set_revocation(t, NULL);
+    qtb_path_result r;
+    QTB_OK_CALL(qtb_trust_validate(&r, t, leaf, NULL, now, now, QTB_PATH_FOR_SIGNING));
+    QTB_CHECK(r.indication == QTB_TOTAL_PASSED);
+    qtb_path_result_dispose(&r);
+    qtb_trust_free(t);
+    qtb_revocation_free(rev);
+    X509_free(leaf);
+}
+
 static void test_ocsp__sources_parse(void)
 {
     qtb_rev_source s[QTB_REV_MAX_SOURCES];
@@ -532,6 +571,7 @@ int main(void)
     QTB_RUN(test_ocsp__built_freshness_and_nonce);
     QTB_RUN(test_ocsp__built_statuses);
     QTB_RUN(test_ocsp__request_round_trip);
+    QTB_RUN(test_ocsp__responder_down_cached);
     QTB_RUN(test_ocsp__sources_parse);
     return qtb_test_done();
 }
