@@ -191,6 +191,9 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
     out->status = QTB_REV_NOT_CHECKED;
     out->reason = -1;
     const X509_NAME *iname = X509_get_subject_name(issuer);
+    /* RFC 5280 §6.3.3 (f): the CRL signer's keyUsage, when present, must allow cRLSign */
+    bool may_sign_crls = (X509_get_extension_flags(issuer) & EXFLAG_KUSAGE) == 0 ||
+                         (X509_get_key_usage(issuer) & KU_CRL_SIGN) != 0;
     const qtb_tcrl *best = NULL;
     size_t ignored = 0, deltas = 0, out_of_scope = 0;
     char why[200] = "";
@@ -210,6 +213,11 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
         if (c->unusable) {
             ignored++;
             snprintf(why, sizeof(why), "%s ignored: %s", c->file, c->unusable_why);
+            continue;
+        }
+        if (!may_sign_crls) {
+            ignored++;
+            snprintf(why, sizeof(why), "%s ignored: its issuer's keyUsage lacks cRLSign", c->file);
             continue;
         }
         char sigwhy[160] = "";
@@ -242,6 +250,8 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
 
     const char *tu = best->this_update_text;
     char nu[32];
+    bool fresh =
+        best->this_update >= sig_time || (best->next_update != 0 && now <= best->next_update);
     X509_REVOKED *rev = NULL;
     int found = X509_CRL_get0_by_cert(best->crl, &rev, subject);
     /* 1: listed; 2: listed as removeFromCRL (only meaningful in deltas): not revoked */
@@ -254,12 +264,21 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
         }
         out->revocation_time = when;
         out->reason = revoked_reason(rev);
+        /*
+         * A revocation is final whatever the CRL's age; a hold (RFC 5280 §5.3.1) may have been
+         * released since a stale CRL was issued, so a stale hold says nothing.
+         */
+        if (out->reason == 6 && !fresh) {
+            out->status = QTB_REV_STALE;
+            snprintf(out->note, sizeof(out->note),
+                     "on hold in the newest CRL (%.100s, thisUpdate %s), which is stale",
+                     best->file, tu);
+            return 0;
+        }
         out->status = when <= sig_time ? QTB_REV_REVOKED : QTB_REV_REVOKED_LATER;
         snprintf(out->note, sizeof(out->note), "listed on the CRL of %s", tu);
         return 0;
     }
-    bool fresh =
-        best->this_update >= sig_time || (best->next_update != 0 && now <= best->next_update);
     if (!fresh) {
         if (best->next_update != 0) {
             qtb_time_rfc3339(nu, sizeof(nu), best->next_update);

@@ -65,8 +65,9 @@ void qtb_path_result_dispose(qtb_path_result *r)
 /* ---- the pool of certificates a path can use ---------------------------------------------- */
 
 typedef struct pnode {
-    X509 *x; /* borrowed */
-    qtb_certmeta meta;
+    X509 *x;                  /* borrowed */
+    const qtb_certmeta *meta; /* the trust set's, or own_meta */
+    qtb_certmeta own_meta;
     const unsigned char *der;
     size_t der_len;
     unsigned char fp[QTB_FP_LEN];
@@ -97,6 +98,7 @@ typedef struct pctx {
     size_t fail_depth;
 } pctx;
 
+/* A node for a certificate from outside the trust set; its metadata is filled by node_meta. */
 static int node_from_cert(pnode *n, const qtb_trust *t, X509 *x)
 {
     memset(n, 0, sizeof(*n));
@@ -107,15 +109,19 @@ static int node_from_cert(pnode *n, const qtb_trust *t, X509 *x)
     }
     n->der = n->owned_der;
     n->der_len = (size_t)len;
-    qtb_certmeta_init(&n->meta, x);
     return qtb_trust_fingerprint(n->fp, t, n->der, n->der_len);
+}
+
+static void node_meta(pnode *n)
+{
+    qtb_certmeta_init(&n->own_meta, n->x);
+    n->meta = &n->own_meta;
 }
 
 static void node_from_tcert(pnode *n, const qtb_tcert *c, bool anchor)
 {
-    memset(n, 0, sizeof(*n));
     n->x = c->x;
-    n->meta = c->meta;
+    n->meta = &c->meta;
     n->der = c->der;
     n->der_len = c->der_len;
     memcpy(n->fp, c->fp, QTB_FP_LEN);
@@ -132,10 +138,15 @@ static bool pool_has(const pctx *c, const unsigned char fp[QTB_FP_LEN])
     return false;
 }
 
+/*
+ * Anchors, then the trust set's untrusted pool (the set keeps the two disjoint), then the
+ * caller's certificates that are not already known.
+ */
 static int pool_build(pctx *c, X509 *leaf, STACK_OF(X509) * extra)
 {
     const qtb_trust *t = c->t;
     QTB_TRY(node_from_cert(&c->leaf, t, leaf));
+    node_meta(&c->leaf);
     size_t nextra = extra != NULL ? (size_t)sk_X509_num(extra) : 0;
     QTB_ENSURE(nextra <= QTB_MAX_CMS_CERTS, QTB_ETOOBIG,
                "%zu certificates offered for the path, at most %u accepted", nextra,
@@ -152,23 +163,23 @@ static int pool_build(pctx *c, X509 *leaf, STACK_OF(X509) * extra)
         }
     }
     for (size_t i = 0; i < t->nuntrusted; i++) {
-        if (!pool_has(c, t->untrusted[i].fp)) {
-            node_from_tcert(&c->pool[c->npool++], &t->untrusted[i], false);
-        }
+        node_from_tcert(&c->pool[c->npool++], &t->untrusted[i], false);
     }
     for (size_t i = 0; i < nextra; i++) {
-        pnode n;
         X509 *x = sk_X509_value(extra, (int)i);
         if (x == NULL) {
             continue;
         }
-        QTB_TRY(node_from_cert(&n, t, x));
+        pnode *n = &c->pool[c->npool];
+        QTB_TRY(node_from_cert(n, t, x));
         /* A copy of a known certificate uses the trust set's object (its key is decoded). */
-        if (pool_has(c, n.fp) || memcmp(n.fp, c->leaf.fp, QTB_FP_LEN) == 0) {
-            OPENSSL_free(n.owned_der);
+        if (pool_has(c, n->fp) || memcmp(n->fp, c->leaf.fp, QTB_FP_LEN) == 0) {
+            OPENSSL_free(n->owned_der);
+            memset(n, 0, sizeof(*n));
             continue;
         }
-        c->pool[c->npool++] = n;
+        node_meta(n);
+        c->npool++;
     }
     return 0;
 }
@@ -212,7 +223,7 @@ static bool in_chain(const pctx *c, const pnode *n)
 
 static bool valid_at(const pnode *n, int64_t when)
 {
-    return n->meta.times_ok && n->meta.not_before <= when && when <= n->meta.not_after;
+    return n->meta->times_ok && n->meta->not_before <= when && when <= n->meta->not_after;
 }
 
 /* Could `cand` have issued `cur`? Names must match; key identifiers too when both are there. */
@@ -248,7 +259,7 @@ static int check_signature(int *ok, const pctx *c, const pnode *subj, const pnod
 static int dfs(pctx *c)
 {
     const pnode *cur = c->chain[c->depth - 1];
-    const char *label = cur->meta.label;
+    const char *label = cur->meta->label;
     if (cur->anchor) {
         return 1;
     }
@@ -277,7 +288,7 @@ static int dfs(pctx *c)
             }
             int ok = 0;
             int rc = check_signature(&ok, c, cur, cand);
-            const char *ilabel = cand->meta.label;
+            const char *ilabel = cand->meta->label;
             if (rc == QTB_EUNSUPPORTED) {
                 record_failure(c, FAIL_CRYPTO, "signature of '%s' by '%s' cannot be checked: %s",
                                label, ilabel, qtb_error_last()->message);
@@ -440,7 +451,7 @@ static void check_issuer(verdict *v, const pctx *c, size_t i, const char *label)
     X509 *x = c->chain[i]->x;
     uint32_t fl = X509_get_extension_flags(x);
     bool v1_anchor =
-        c->chain[i]->anchor && X509_get_version(x) == X509_VERSION_1 && (fl & EXFLAG_SS) != 0;
+        c->chain[i]->anchor && X509_get_version(x) == X509_VERSION_1 && is_self_issued(x);
     if (!v1_anchor && ((fl & EXFLAG_BCONS) == 0 || (fl & EXFLAG_CA) == 0)) {
         verdict_set(v, PRIO_CONSTRAINTS, QTB_INDETERMINATE, QTB_SUB_CHAIN_CONSTRAINTS_FAILURE,
                     "'%s' issues certificates but is not a CA (basicConstraints)", label);
@@ -486,7 +497,7 @@ static void check_issuer(verdict *v, const pctx *c, size_t i, const char *label)
                 verdict_set(v, PRIO_CONSTRAINTS, QTB_INDETERMINATE,
                             QTB_SUB_CHAIN_CONSTRAINTS_FAILURE,
                             "'%s' violates the nameConstraints of '%s' (%s)",
-                            c->chain[j]->meta.label, label, X509_verify_cert_error_string(r));
+                            c->chain[j]->meta->label, label, X509_verify_cert_error_string(r));
                 break;
             }
         }
@@ -677,8 +688,8 @@ static int validate_path(qtb_path_result *out, const pctx *c, int64_t sig_time, 
     size_t n = c->depth;
     for (size_t i = 0; i < n; i++) {
         X509 *x = c->chain[i]->x;
-        const char *label = c->chain[i]->meta.label;
-        check_validity(&v, &c->chain[i]->meta, i == 0, sig_time);
+        const char *label = c->chain[i]->meta->label;
+        check_validity(&v, c->chain[i]->meta, i == 0, sig_time);
         check_extensions(&v, x, label);
         if (i >= 1) {
             check_issuer(&v, c, i, label);
@@ -689,15 +700,16 @@ static int validate_path(qtb_path_result *out, const pctx *c, int64_t sig_time, 
     }
     for (size_t i = 0; i + 1 < n; i++) {
         QTB_TRY(check_revocation(&v, out, c, c->chain[i]->x, c->chain[i + 1]->x,
-                                 c->chain[i + 1]->fp, i == 0, false, c->chain[i]->meta.label,
+                                 c->chain[i + 1]->fp, i == 0, false, c->chain[i]->meta->label,
                                  sig_time, now));
     }
     X509 *anchor = c->chain[n - 1]->x;
-    if ((X509_get_extension_flags(anchor) & EXFLAG_SS) == 0) {
+    /* by name, not EXFLAG_SS: OpenSSL cannot tell a GOST root's self-signature */
+    if (!is_self_issued(anchor)) {
         const qtb_tcert *iss = anchor_issuer(c->t, anchor);
         if (iss != NULL) {
             QTB_TRY(check_revocation(&v, out, c, anchor, iss->x, iss->fp, n == 1, true,
-                                     c->chain[n - 1]->meta.label, sig_time, now));
+                                     c->chain[n - 1]->meta->label, sig_time, now));
         }
     }
 
@@ -709,7 +721,7 @@ static int validate_path(qtb_path_result *out, const pctx *c, int64_t sig_time, 
         return 0;
     }
     char when[32];
-    const char *alabel = c->chain[n - 1]->meta.label;
+    const char *alabel = c->chain[n - 1]->meta->label;
     qtb_time_rfc3339(when, sizeof(when), sig_time);
     out->indication = QTB_TOTAL_PASSED;
     out->sub = QTB_SUB_NONE;

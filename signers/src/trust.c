@@ -279,6 +279,14 @@ static int add_cert_take(qtb_trust *t, X509 *x, bool anchor, const char *file)
         goto done; /* already known; an anchor stays an anchor */
     }
     if (anchor) {
+        /* anchors and untrusted stay disjoint: a certificate trusted later is promoted */
+        for (size_t i = 0; i < t->nuntrusted; i++) {
+            if (memcmp(t->untrusted[i].fp, c.fp, QTB_FP_LEN) == 0) {
+                tcert_dispose(&t->untrusted[i]);
+                t->untrusted[i] = t->untrusted[--t->nuntrusted];
+                break;
+            }
+        }
         QTB_TRY_GOTO(grow((void **)&t->anchors, &t->anchors_cap, t->nanchors, sizeof(c)));
         t->anchors[t->nanchors++] = c;
     } else {

@@ -73,25 +73,32 @@ typedef struct qtb_path_result {
  *     critical extension, leaf keyUsage not for signing (QTB_PATH_FOR_SIGNING)
  *                                            INDETERMINATE / CHAIN_CONSTRAINTS_FAILURE
  *   - leaf revoked at or before sig_time     TOTAL_FAILED / REVOKED
- *   - a CA revoked                           INDETERMINATE / REVOKED_CA_NO_POE
+ *   - a CA revoked at or before sig_time     INDETERMINATE / REVOKED_CA_NO_POE
  *   - the issuer's CRL is stale or unusable  INDETERMINATE / TRY_LATER
  *   - otherwise                              TOTAL_PASSED
  * When several apply, the first in this order wins: REVOKED, NOT_YET_VALID,
  * CHAIN_CONSTRAINTS_FAILURE, REVOKED_CA_NO_POE, OUT_OF_BOUNDS_NO_POE, TRY_LATER.
  *
+ * A revocation after sig_time (leaf or CA) passes, with a note in the message.
+ *
  * A CRL is used only if its issuer name matches (and its AKI the issuer's SKI, when both are
- * present), its signature verifies with the issuer's key, it has no critical extension we do
- * not process and its issuingDistributionPoint scope covers the certificate; of those, the one
- * with the latest thisUpdate is used. A certificate listed there is revoked at its
- * revocationDate (certificateHold counts; removeFromCRL does not), whatever the CRL's age. A
- * certificate not listed is good only if that CRL is fresh: thisUpdate >= sig_time or
- * now <= nextUpdate; otherwise TRY_LATER. CRLs of the issuer exist but none is usable (bad
- * signature, unknown critical extension): TRY_LATER, naming why. No CRL of the issuer at all:
- * not checked, said in the message, not a failure. Delta CRLs are not used yet.
+ * present), the issuer's keyUsage (if any) has cRLSign, its signature verifies with the
+ * issuer's key, it has no critical extension we do not process and its
+ * issuingDistributionPoint scope covers the certificate; of those, the one with the latest
+ * thisUpdate is used. A certificate listed there is revoked at its revocationDate, whatever
+ * the CRL's age (removeFromCRL does not count; certificateHold counts only on a fresh CRL,
+ * as a hold may have been released since). A certificate not listed is good only if that CRL
+ * is fresh: thisUpdate >= sig_time or now <= nextUpdate; otherwise TRY_LATER. CRLs of the
+ * issuer exist but none is usable (bad signature, unknown critical extension, issuer without
+ * cRLSign): TRY_LATER, naming why. No CRL of the issuer at all: not checked, said in the
+ * message, not a failure. Delta CRLs are not used yet.
  *
  * Cached inside `t` across calls (thread-safe): the verdict of each certificate and CRL
  * signature, keyed by the SHA-256 of the signed object and of the signer's certificate.
- * Validity, constraints and revocation are evaluated on every call.
+ * Computed once when an item is loaded: fingerprints, validity times, labels, decoded keys and
+ * extensions, CRL scope/AKI/critical-extension verdicts, the sorted revoked list. Validity,
+ * constraints and revocation are evaluated on every call. At most QTB_MAX_CMS_CERTS `extra`
+ * certificates (QTB_ETOOBIG beyond).
  *
  * Threads: `t` may be shared freely. `leaf` and `extra` are normally private to the document
  * being verified; if they are shared between threads, fill OpenSSL's extension cache first

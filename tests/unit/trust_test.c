@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -366,6 +367,35 @@ static void test_trust__intermediate_as_anchor(void)
     EXPECT_VERDICT(r, QTB_INDETERMINATE, QTB_SUB_NO_CERTIFICATE_CHAIN_FOUND);
     QTB_CHECK(contains(r.message, "not in the trust set"));
     qtb_path_result_dispose(&r);
+}
+
+/* A certificate first added as untrusted and later as an anchor is an anchor (once). */
+static void test_trust__untrusted_promoted_to_anchor(void)
+{
+    QTB_NEED_SHARED();
+    qtb_trust *t = NULL;
+    QTB_OK_CALL(qtb_trust_new(&t));
+    X509 *leaf = rsa_leaf();
+    int rc = qtb_trust_add_untrusted_file(t, shared_path("ca/nca_rsa_test.crt"));
+    qtb_path_result before, after;
+    if (rc == 0 && leaf != NULL) {
+        rc = qtb_trust_validate(&before, t, leaf, NULL, T_2021_07_11, T_2021_07_11, 0);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_anchor_file(t, shared_path("ca/nca_rsa_test.crt"));
+    }
+    if (rc == 0) {
+        rc = qtb_trust_validate(&after, t, leaf, NULL, T_2021_07_11, T_2021_07_11, 0);
+    }
+    size_t anchors = qtb_trust_anchor_count(t), untrusted = t->nuntrusted;
+    X509_free(leaf);
+    qtb_trust_free(t);
+    QTB_OK_CALL(rc);
+    EXPECT_VERDICT(before, QTB_INDETERMINATE, QTB_SUB_NO_CERTIFICATE_CHAIN_FOUND);
+    EXPECT_VERDICT(after, QTB_TOTAL_PASSED, QTB_SUB_NONE);
+    QTB_CHECK(anchors == 1 && untrusted == 0);
+    qtb_path_result_dispose(&before);
+    qtb_path_result_dispose(&after);
 }
 
 /* The intermediate may come from the document (`extra`) instead of the trust set. */
@@ -989,18 +1019,19 @@ static void test_trust__pki_newest_crl_wins(void)
 #define YEAR (365 * DAY)
 
 enum {
-    O_CA = 1u << 0,         /* basicConstraints critical CA:TRUE */
-    O_PATHLEN0 = 1u << 1,   /* ... pathlen:0 */
-    O_BC_FALSE = 1u << 2,   /* basicConstraints CA:FALSE */
-    O_KU_CA = 1u << 3,      /* keyUsage keyCertSign, cRLSign */
-    O_KU_SIGN = 1u << 4,    /* keyUsage digitalSignature, nonRepudiation */
-    O_KU_ENC = 1u << 5,     /* keyUsage keyEncipherment only */
-    O_CRIT_OTHER = 1u << 6, /* a critical extension 1.2.3.4.5 */
-    O_OTHER = 1u << 7,      /* the same, not critical */
-    O_NC_KZ = 1u << 8,      /* nameConstraints permitted email .kz */
-    O_NO_KEYID = 1u << 9,   /* no SKI/AKI */
-    O_V1 = 1u << 10,        /* version 1, no extensions */
-    O_PSS = 1u << 11,       /* sign with RSASSA-PSS */
+    O_CA = 1u << 0,            /* basicConstraints critical CA:TRUE */
+    O_PATHLEN0 = 1u << 1,      /* ... pathlen:0 */
+    O_BC_FALSE = 1u << 2,      /* basicConstraints CA:FALSE */
+    O_KU_CA = 1u << 3,         /* keyUsage keyCertSign, cRLSign */
+    O_KU_SIGN = 1u << 4,       /* keyUsage digitalSignature, nonRepudiation */
+    O_KU_ENC = 1u << 5,        /* keyUsage keyEncipherment only */
+    O_CRIT_OTHER = 1u << 6,    /* a critical extension 1.2.3.4.5 */
+    O_OTHER = 1u << 7,         /* the same, not critical */
+    O_NC_KZ = 1u << 8,         /* nameConstraints permitted email .kz */
+    O_NO_KEYID = 1u << 9,      /* no SKI/AKI */
+    O_V1 = 1u << 10,           /* version 1, no extensions */
+    O_PSS = 1u << 11,          /* sign with RSASSA-PSS */
+    O_KU_CERT_ONLY = 1u << 12, /* keyUsage keyCertSign only (no cRLSign) */
 };
 
 typedef struct gcert {
@@ -1090,6 +1121,9 @@ static X509 *gcert_make(const char *cn, EVP_PKEY *key, const gcert *iss, int64_t
         if (ok && (opts & O_KU_CA)) {
             ok = add_ext(x, ix, NID_key_usage, "critical,keyCertSign,cRLSign") == 0;
         }
+        if (ok && (opts & O_KU_CERT_ONLY)) {
+            ok = add_ext(x, ix, NID_key_usage, "critical,keyCertSign") == 0;
+        }
         if (ok && (opts & O_KU_SIGN)) {
             ok = add_ext(x, ix, NID_key_usage, "critical,digitalSignature,nonRepudiation") == 0;
         }
@@ -1114,8 +1148,9 @@ static X509 *gcert_make(const char *cn, EVP_PKEY *key, const gcert *iss, int64_t
             ok = add_ext(x, ix, NID_subject_alt_name, v) == 0;
         }
     }
-    ok = ok && sign_cert(x, iss != NULL ? iss->key : key, md != NULL ? md : "SHA256",
-                         (opts & O_PSS) != 0) == 0;
+    /* md "" signs without a separate digest (EdDSA) */
+    const char *mdname = md == NULL ? "SHA256" : (md[0] == '\0' ? NULL : md);
+    ok = ok && sign_cert(x, iss != NULL ? iss->key : key, mdname, (opts & O_PSS) != 0) == 0;
     X509_NAME_free(name);
     if (!ok) {
         X509_free(x);
@@ -1132,7 +1167,7 @@ static gcert gca(const char *cn, const gcert *iss, int64_t nb, int64_t na, unsig
     return g;
 }
 
-enum { C_CRIT_OTHER = 1, C_DELTA = 2, C_ONLY_CA = 4 };
+enum { C_CRIT_OTHER = 1, C_DELTA = 2, C_ONLY_CA = 4, C_HOLD = 8, C_KEY_COMPROMISE = 16 };
 
 /* A CRL by `iss` at `this_update` (nextUpdate one month on), listing `serial` (if non-NULL). */
 static X509_CRL *gcrl(const gcert *iss, int64_t this_update, const ASN1_INTEGER *serial,
@@ -1151,6 +1186,12 @@ static X509_CRL *gcrl(const gcert *iss, int64_t this_update, const ASN1_INTEGER 
         ok = rev != NULL && rt != NULL &&
              X509_REVOKED_set_serialNumber(rev, (ASN1_INTEGER *)serial) == 1 &&
              X509_REVOKED_set_revocationDate(rev, rt) == 1 && X509_CRL_add0_revoked(crl, rev) == 1;
+        if (ok && (opts & (C_HOLD | C_KEY_COMPROMISE))) {
+            ASN1_ENUMERATED *reason = ASN1_ENUMERATED_new();
+            ok = reason != NULL && ASN1_ENUMERATED_set(reason, (opts & C_HOLD) ? 6 : 1) == 1 &&
+                 X509_REVOKED_add1_ext_i2d(rev, NID_crl_reason, reason, 0, 0) == 1;
+            ASN1_ENUMERATED_free(reason);
+        }
         ASN1_TIME_free(rt);
     }
     X509V3_CTX ctx;
@@ -1509,6 +1550,63 @@ static void test_trust__gen_rsa_algorithms(void)
     }
 }
 
+/* Ed25519 and ECDSA P-384 paths, each with a tampered twin. */
+static void test_trust__gen_other_algorithms(void)
+{
+    struct {
+        const char *name;
+        EVP_PKEY *key;
+        const char *md;
+    } algs[2] = {
+        {"Ed25519", EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"), ""},
+        {"P-384", EVP_EC_gen("P-384"), "SHA384"},
+    };
+    for (size_t a = 0; a < 2; a++) {
+        QTB_REQUIRE(algs[a].key != NULL);
+        gcert root = {.key = algs[a].key};
+        root.x = gcert_make("QTB Alg Root", root.key, NULL, T0 - YEAR, T0 + YEAR, CA_OK, algs[a].md,
+                            NULL);
+        EVP_PKEY *lk = EVP_EC_gen("P-256");
+        X509 *leaf = root.x != NULL ? gcert_make("QTB Alg Leaf", lk, &root, T0 - DAY, T0 + DAY,
+                                                 LEAF_OK, algs[a].md, NULL)
+                                    : NULL;
+        QTB_REQUIRE(root.x != NULL && leaf != NULL);
+        leaf = reparse(leaf);
+        unsigned char *der = NULL;
+        int n = i2d_X509(leaf, &der);
+        der[n - 5] ^= 0x04;
+        const unsigned char *p = der;
+        X509 *bad = d2i_X509(NULL, &p, n);
+        OPENSSL_free(der);
+        qtb_trust *t = NULL;
+        int rc = qtb_trust_new(&t);
+        if (rc == 0) {
+            rc = qtb_trust_add_cert(t, root.x, true);
+        }
+        qtb_path_result good, tampered;
+        if (rc == 0 && bad != NULL) {
+            rc = qtb_trust_validate(&good, t, leaf, NULL, T0, T0, 0);
+        }
+        if (rc == 0 && bad != NULL) {
+            rc = qtb_trust_validate(&tampered, t, bad, NULL, T0, T0, 0);
+        }
+        qtb_trust_free(t);
+        X509_free(leaf);
+        X509_free(bad);
+        EVP_PKEY_free(lk);
+        gfree(&root);
+        QTB_REQUIRE(bad != NULL);
+        QTB_OK_CALL(rc);
+        if (good.indication != QTB_TOTAL_PASSED) {
+            fprintf(stderr, "  %s:\n", algs[a].name);
+        }
+        EXPECT_VERDICT(good, QTB_TOTAL_PASSED, QTB_SUB_NONE);
+        EXPECT_VERDICT(tampered, QTB_INDETERMINATE, QTB_SUB_CERTIFICATE_CHAIN_GENERAL_FAILURE);
+        qtb_path_result_dispose(&good);
+        qtb_path_result_dispose(&tampered);
+    }
+}
+
 /* Two CAs with the same name and different keys; a leaf of each; no key identifiers. */
 static void test_trust__gen_same_name_issuers(void)
 {
@@ -1715,6 +1813,92 @@ static void test_trust__gen_crl_rules(void)
     }
 }
 
+/* A certificateHold is a revocation only on a fresh CRL; keyCompromise is final. */
+static void test_trust__gen_hold_needs_fresh_crl(void)
+{
+    gpki p;
+    QTB_REQUIRE(gpki_make(&p, CA_OK, LEAF_OK) == 0);
+    const ASN1_INTEGER *serial = X509_get0_serialNumber(p.leaf.x);
+    X509_CRL *hold = gcrl(&p.ca, T0 - DAY, serial, T0 - 2 * DAY, C_HOLD);
+    X509_CRL *kc = gcrl(&p.ca, T0 - DAY, serial, T0 - 2 * DAY, C_KEY_COMPROMISE);
+    QTB_REQUIRE(hold != NULL && kc != NULL);
+    qtb_trust *t = NULL, *t2 = NULL;
+    int rc = qtb_trust_new(&t);
+    if (rc == 0) {
+        rc = qtb_trust_new(&t2);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, p.root.x, true);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, p.ca.x, false);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_crl(t, hold);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t2, p.root.x, true);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t2, p.ca.x, false);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_crl(t2, kc);
+    }
+    qtb_path_result fresh, stale, final;
+    if (rc == 0) {
+        rc = qtb_trust_validate(&fresh, t, p.leaf.x, NULL, T0, T0, 0);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_validate(&stale, t, p.leaf.x, NULL, T0, T0 + 60 * DAY, 0);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_validate(&final, t2, p.leaf.x, NULL, T0, T0 + 60 * DAY, 0);
+    }
+    qtb_trust_free(t);
+    qtb_trust_free(t2);
+    X509_CRL_free(hold);
+    X509_CRL_free(kc);
+    gpki_free(&p);
+    QTB_OK_CALL(rc);
+    EXPECT_VERDICT(fresh, QTB_TOTAL_FAILED, QTB_SUB_REVOKED);
+    QTB_CHECK(contains(fresh.message, "certificateHold"));
+    EXPECT_VERDICT(stale, QTB_INDETERMINATE, QTB_SUB_TRY_LATER);
+    QTB_CHECK(contains(stale.message, "on hold"));
+    EXPECT_VERDICT(final, QTB_TOTAL_FAILED, QTB_SUB_REVOKED);
+    QTB_CHECK(contains(final.message, "keyCompromise"));
+    qtb_path_result_dispose(&fresh);
+    qtb_path_result_dispose(&stale);
+    qtb_path_result_dispose(&final);
+}
+
+/* A CA whose keyUsage does not include cRLSign cannot vouch for its CRLs. */
+static void test_trust__gen_crl_signer_keyusage(void)
+{
+    gpki p, q;
+    QTB_REQUIRE(gpki_make(&p, O_CA | O_KU_CERT_ONLY, LEAF_OK) == 0);
+    QTB_REQUIRE(gpki_make(&q, CA_OK, LEAF_OK) == 0);
+    X509_CRL *crl_p = gcrl(&p.ca, T0 - DAY, NULL, 0, 0);
+    X509_CRL *crl_q = gcrl(&q.ca, T0 - DAY, NULL, 0, 0);
+    QTB_REQUIRE(crl_p != NULL && crl_q != NULL);
+    qtb_path_result rp, rq;
+    int rc = gpki_validate(&rp, &p, &crl_p, 1, T0, 0);
+    if (rc == 0) {
+        rc = gpki_validate(&rq, &q, &crl_q, 1, T0, 0);
+    }
+    X509_CRL_free(crl_p);
+    X509_CRL_free(crl_q);
+    gpki_free(&p);
+    gpki_free(&q);
+    QTB_OK_CALL(rc);
+    EXPECT_VERDICT(rp, QTB_INDETERMINATE, QTB_SUB_TRY_LATER);
+    QTB_CHECK(contains(rp.message, "cRLSign"));
+    /* twin: the same with keyCertSign and cRLSign */
+    EXPECT_VERDICT(rq, QTB_TOTAL_PASSED, QTB_SUB_NONE);
+    qtb_path_result_dispose(&rp);
+    qtb_path_result_dispose(&rq);
+}
+
 /* Inner and outer signature algorithms: NULL vs absent parameters pass, another OID does not. */
 static void test_trust__signature_algorithm_match(void)
 {
@@ -1754,6 +1938,61 @@ static void test_trust__signature_algorithm_match(void)
     gpki_free(&p);
     QTB_CHECK(rc_good == 0 && ok_good == 1);
     QTB_CHECK(rc_bad == QTB_EPARSE && ok_bad == 0);
+}
+
+/* The operator's view of a set: a good CRL, one with an unknown critical extension. */
+static void test_trust__describe_json(void)
+{
+    gpki p;
+    QTB_REQUIRE(gpki_make(&p, CA_OK, LEAF_OK) == 0);
+    X509_CRL *good = gcrl(&p.ca, T0 - DAY, NULL, 0, 0);
+    X509_CRL *crit = gcrl(&p.ca, T0 - 2 * DAY, NULL, 0, C_CRIT_OTHER);
+    QTB_REQUIRE(good != NULL && crit != NULL);
+    qtb_trust *t = NULL;
+    int rc = qtb_trust_new(&t);
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, p.root.x, true);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_cert(t, p.ca.x, false);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_crl(t, good);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_add_crl(t, crit);
+    }
+    char *doc = NULL, *later = NULL;
+    if (rc == 0) {
+        rc = qtb_trust_describe_json(&doc, t, T0);
+    }
+    if (rc == 0) {
+        rc = qtb_trust_describe_json(&later, t, T0 + YEAR);
+    }
+    qtb_trust_free(t);
+    X509_CRL_free(good);
+    X509_CRL_free(crit);
+    gpki_free(&p);
+    QTB_OK_CALL(rc);
+    json_t *d = json_loads(doc, 0, NULL);
+    json_t *l = json_loads(later, 0, NULL);
+    qtb_string_free(doc);
+    qtb_string_free(later);
+    QTB_REQUIRE(d != NULL && l != NULL);
+    json_t *crls = json_object_get(d, "crls");
+    QTB_CHECK(json_array_size(json_object_get(d, "anchors")) == 1);
+    QTB_CHECK(json_array_size(json_object_get(d, "untrusted")) == 1);
+    QTB_CHECK(json_array_size(crls) == 2);
+    json_t *c0 = json_array_get(crls, 0), *c1 = json_array_get(crls, 1);
+    QTB_CHECK_STR(json_string_value(json_object_get(c0, "signature")), "valid");
+    QTB_CHECK(json_object_get(c0, "unusable") == NULL);
+    QTB_CHECK(json_is_false(json_object_get(c0, "expired")));
+    QTB_CHECK(contains(json_string_value(json_object_get(c1, "unusable")), "1.2.3.4.6"));
+    /* twin: a year later both CRLs (one month each) have expired */
+    json_t *lc = json_array_get(json_object_get(l, "crls"), 0);
+    QTB_CHECK(json_is_true(json_object_get(lc, "expired")));
+    json_decref(d);
+    json_decref(l);
 }
 
 /* ---- sharing one trust set between threads ------------------------------------------------ */
@@ -1860,6 +2099,7 @@ int main(void)
 {
     QTB_RUN(test_trust__rsa_real_chain_valid_2021);
     QTB_RUN(test_trust__intermediate_as_anchor);
+    QTB_RUN(test_trust__untrusted_promoted_to_anchor);
     QTB_RUN(test_trust__intermediate_from_extra);
     QTB_RUN(test_trust__rsa_real_crl_good);
     QTB_RUN(test_trust__rsa_real_crl_signature);
@@ -1882,11 +2122,15 @@ int main(void)
     QTB_RUN(test_trust__gen_name_constraints);
     QTB_RUN(test_trust__gen_ca_validity);
     QTB_RUN(test_trust__gen_rsa_algorithms);
+    QTB_RUN(test_trust__gen_other_algorithms);
     QTB_RUN(test_trust__gen_same_name_issuers);
     QTB_RUN(test_trust__gen_loop_and_depth);
     QTB_RUN(test_trust__gen_v1_root);
     QTB_RUN(test_trust__gen_crl_rules);
+    QTB_RUN(test_trust__gen_hold_needs_fresh_crl);
+    QTB_RUN(test_trust__gen_crl_signer_keyusage);
     QTB_RUN(test_trust__signature_algorithm_match);
+    QTB_RUN(test_trust__describe_json);
     QTB_RUN(test_trust__threads_share_a_set);
     return qtb_test_done();
 }

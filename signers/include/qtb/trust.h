@@ -9,6 +9,9 @@
 #ifndef QTB_TRUST_H
 #define QTB_TRUST_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <qtb/common.h>
 
 QTB_BEGIN_DECLS
@@ -35,6 +38,18 @@ QTB_API int qtb_trust_add_crl_file(qtb_trust *t, const char *path) QTB_MUST_USE;
 
 QTB_API size_t qtb_trust_anchor_count(const qtb_trust *t);
 QTB_API size_t qtb_trust_crl_count(const qtb_trust *t);
+
+/**
+ * Describe the set for operators, as the `qoltanba trust --json` document: "anchors" and
+ * "untrusted" (subject, sha256, not_before, not_after, self_issued) and "crls" (file, issuer,
+ * this_update, next_update, entries, delta, signature: "valid" / "invalid" / why it cannot be
+ * checked, expired: nextUpdate is before `now`, and "unusable" with the reason when a critical
+ * extension or scope keeps path validation from using it).
+ * @param out a NUL-terminated UTF-8 string; free with qtb_string_free.
+ * @param now seconds since the epoch, for "expired".
+ * @return 0, QTB_ENOMEM.
+ */
+QTB_API int qtb_trust_describe_json(char **out, const qtb_trust *t, int64_t now) QTB_MUST_USE;
 
 QTB_END_DECLS
 
