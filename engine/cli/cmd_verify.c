@@ -145,9 +145,10 @@ static void print_text(const qtb_report *r, const char *json)
     json_decref(doc);
 }
 
-static int load_trust(qtb_trust **out, char **dirs, int ndirs, char **untrusted, int nuntrusted)
+static int load_trust(qtb_trust **out, qtb_trust **signer_certs, char **dirs, int ndirs,
+                      char **untrusted, int nuntrusted)
 {
-    if (qtb_trust_new(out) != 0) {
+    if (qtb_trust_new(out) != 0 || qtb_trust_new(signer_certs) != 0) {
         return cli_lib_error(CMD, "trust set");
     }
     const char *def = NULL;
@@ -158,13 +159,6 @@ static int load_trust(qtb_trust **out, char **dirs, int ndirs, char **untrusted,
             def = DEFAULT_TRUST_DIR;
         }
     }
-    /* Untrusted first: the trust set keeps a certificate that is both an anchor and given as
-     * untrusted in both lists only in this order, and only untrusted ones may name a signer. */
-    for (int i = 0; i < nuntrusted; i++) {
-        if (qtb_trust_add_untrusted_file(*out, untrusted[i]) != 0) {
-            return cli_lib_error(CMD, untrusted[i]);
-        }
-    }
     for (int i = 0; i < ndirs; i++) {
         if (qtb_trust_add_dir(*out, dirs[i]) != 0) {
             return cli_lib_error(CMD, dirs[i]);
@@ -172,6 +166,14 @@ static int load_trust(qtb_trust **out, char **dirs, int ndirs, char **untrusted,
     }
     if (def != NULL && qtb_trust_add_dir(*out, def) != 0) {
         return cli_lib_error(CMD, def);
+    }
+    /* --untrusted certificates help build paths, and they (not anchors) may name a signer
+     * whose certificate the CMS leaves out. */
+    for (int i = 0; i < nuntrusted; i++) {
+        if (qtb_trust_add_untrusted_file(*out, untrusted[i]) != 0 ||
+            qtb_trust_add_untrusted_file(*signer_certs, untrusted[i]) != 0) {
+            return cli_lib_error(CMD, untrusted[i]);
+        }
     }
     return 0;
 }
@@ -295,6 +297,7 @@ int cmd_verify(int argc, char **argv)
     size_t sig_len = 0;
     qtb_trust *trust = NULL;
     qtb_revocation *rev = NULL;
+    qtb_trust *signer_certs = NULL;
     qtb_report *rep = NULL;
     char *doc = NULL;
     if (cli_read_file(CMD, &sig, &sig_len, path, QTB_MAX_SIGNATURE_FILE) != 0) {
@@ -307,7 +310,7 @@ int cmd_verify(int argc, char **argv)
             goto done;
         }
     }
-    if (load_trust(&trust, trust_dirs, ntrust, untrusted, nuntrusted) != 0) {
+    if (load_trust(&trust, &signer_certs, trust_dirs, ntrust, untrusted, nuntrusted) != 0) {
         goto done;
     }
     if (want_rev) {
@@ -318,6 +321,7 @@ int cmd_verify(int argc, char **argv)
         qtb_trust_set_revocation(trust, rev);
     }
     opts.trust = trust;
+    opts.signer_certs = signer_certs;
     int vrc = 0;
     switch (qtb_detect_signature_kind(sig, sig_len)) {
     case QTB_SIG_XML:
@@ -346,6 +350,7 @@ int cmd_verify(int argc, char **argv)
 done:
     qtb_string_free(doc);
     qtb_report_free(rep);
+    qtb_trust_free(signer_certs);
     qtb_trust_free(trust);
     qtb_revocation_free(rev);
     free(sig);

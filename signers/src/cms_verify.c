@@ -16,6 +16,7 @@
 
 #include <qtb/verify.h>
 
+#include "certcache_int.h"
 #include "certinfo_int.h"
 #include "cms_int.h"
 #include "internal.h"
@@ -225,7 +226,8 @@ static bool cert_matches(X509 *c, const qtb_cms_signer_raw *r, const X509_NAME *
 }
 
 /* The signer's certificate: among the CMS certificates first, then the trust set. */
-static X509 *find_cert(const qtb_cms_signer_raw *r, STACK_OF(X509) * pool, const qtb_trust *t)
+static X509 *find_cert(const qtb_cms_signer_raw *r, STACK_OF(X509) * pool, const qtb_trust *t,
+                       const qtb_trust *signer_certs)
 {
     X509_NAME *issuer = NULL;
     ASN1_INTEGER *serial = NULL;
@@ -249,11 +251,14 @@ static X509 *find_cert(const qtb_cms_signer_raw *r, STACK_OF(X509) * pool, const
     }
     /* Not among the anchors: a trust anchor identifies a CA, not a signer (the certificates
      * given as untrusted may). */
-    for (size_t i = 0; i < qtb_trust_untrusted_count(t); i++) {
-        X509 *c = qtb_trust_untrusted_get(t, i);
-        if (cert_matches(c, r, issuer, serial)) {
-            found = c;
-            goto done;
+    for (size_t k = 0; k < 2; k++) {
+        const qtb_trust *set = k == 0 ? t : signer_certs;
+        for (size_t i = 0; i < qtb_trust_untrusted_count(set); i++) {
+            X509 *c = qtb_trust_untrusted_get(set, i);
+            if (cert_matches(c, r, issuer, serial)) {
+                found = c;
+                goto done;
+            }
         }
     }
 done:
@@ -335,7 +340,7 @@ static int check_unsigned_attrs(const qtb_cms_signer_raw *r)
  * and the digest context. Problems become the signer's verdict; only ENOMEM is returned.
  */
 static int signer_prepare(signer *s, const qtb_cms_signer_raw *raw, const qtb_ber *econtent_type,
-                          STACK_OF(X509) * pool, const qtb_trust *t)
+                          STACK_OF(X509) * pool, const qtb_trust *t, const qtb_trust *signer_certs)
 {
     memset(s, 0, sizeof(*s));
     s->raw = raw;
@@ -348,7 +353,7 @@ static int signer_prepare(signer *s, const qtb_cms_signer_raw *raw, const qtb_be
     qtb_algor_name(s->digest_name, sizeof(s->digest_name), s->digest_alg);
     qtb_algor_name(s->sig_name, sizeof(s->sig_name), s->sig_alg);
     /* Looked up first: the report names the signer even when its algorithm is unsupported. */
-    s->cert = find_cert(raw, pool, t);
+    s->cert = find_cert(raw, pool, t, signer_certs);
     if (raw->has_signed_attrs) {
         if (check_signed_attrs(s) < 0) {
             signer_decide(s, QTB_TOTAL_FAILED, QTB_SUB_FORMAT_FAILURE, "%s",
@@ -555,16 +560,9 @@ static int json_set_time(json_t *o, const char *k, int64_t t, bool present)
     return json_set_str(o, k, buf);
 }
 
-static int subject_json(json_t **out, X509 *c)
+static int subject_json(json_t **out, qtb_cert_cache *cache, X509 *c)
 {
-    char *s = NULL;
-    QTB_TRY(qtb_name_rfc4514(&s, X509_get_subject_name(c)));
-    *out = json_string(s);
-    qtb_free(s);
-    if (*out == NULL) {
-        return QTB_FAIL(QTB_ENOMEM, "out of memory building a report");
-    }
-    return 0;
+    return qtb_cert_cache_subject(out, cache, c);
 }
 
 /*
@@ -640,14 +638,15 @@ static int check_tst_info(ts_result *ts, const unsigned char *tst, size_t tst_le
     return 1;
 }
 
-static int load_certs(STACK_OF(X509) * *out, const qtb_cms_raw *raw, char *why, size_t why_cap);
+static int load_certs(STACK_OF(X509) * *out, const qtb_cms_raw *raw, qtb_cert_cache *cache,
+                      char *why, size_t why_cap);
 
 /*
  * Verify one RFC 3161 token: its own SignedData and signer, the TSA certificate path at
  * genTime, the timeStamping EKU, and the imprint over `sig_value`. Sets ts->valid.
  */
 static int verify_token(ts_result *ts, const qtb_ber *token, const qtb_ber *sig_value,
-                        const qtb_trust *t, int64_t now, unsigned flags)
+                        const qtb_trust *t, qtb_cert_cache *cache, int64_t now, unsigned flags)
 {
     int rc = 0;
     char why[512] = "";
@@ -673,11 +672,11 @@ static int verify_token(ts_result *ts, const qtb_ber *token, const qtb_ber *sig_
         snprintf(why, sizeof(why), "timestamp token is not one signed TSTInfo");
         goto done;
     }
-    rc = load_certs(&certs, raw, why, sizeof(why));
+    rc = load_certs(&certs, raw, cache, why, sizeof(why));
     if (rc < 0 || certs == NULL) {
         goto done;
     }
-    QTB_TRY_GOTO(signer_prepare(&s, &raw->signers[0], &raw->econtent_type, certs, t));
+    QTB_TRY_GOTO(signer_prepare(&s, &raw->signers[0], &raw->econtent_type, certs, t, NULL));
     have_signer = true;
     if (!s.decided && !raw->signers[0].has_signed_attrs) {
         /* RFC 3161 §2.4.2: the TSTInfo is signed through signed attributes (ESSCertID). */
@@ -704,7 +703,7 @@ static int verify_token(ts_result *ts, const qtb_ber *token, const qtb_ber *sig_
     }
     rc = 0;
     json_t *tsa = NULL;
-    QTB_TRY_GOTO(subject_json(&tsa, s.cert));
+    QTB_TRY_GOTO(subject_json(&tsa, cache, s.cert));
     if (json_object_set_new(ts->obj, "tsa", tsa) != 0) {
         rc = QTB_FAIL(QTB_ENOMEM, "out of memory building a report");
         goto done;
@@ -750,8 +749,8 @@ done:
 }
 
 /* The first signature-time-stamp among the unsigned attributes, if any. */
-static int check_timestamp(ts_result *ts, const signer *s, const qtb_trust *t, int64_t now,
-                           unsigned flags)
+static int check_timestamp(ts_result *ts, const signer *s, const qtb_trust *t,
+                           qtb_cert_cache *cache, int64_t now, unsigned flags)
 {
     if (!s->raw->has_unsigned_attrs) {
         return 0;
@@ -781,31 +780,30 @@ static int check_timestamp(ts_result *ts, const signer *s, const qtb_trust *t, i
             QTB_TRY(json_set_str(ts->obj, "indication", "FAILED"));
             return json_set_str(ts->obj, "message", "timestamp attribute must have one value");
         }
-        return verify_token(ts, &token, &s->raw->sig, t, now, flags);
+        return verify_token(ts, &token, &s->raw->sig, t, cache, now, flags);
     }
 }
 
 /* ---- the document -------------------------------------------------------------------------- */
 
-static int load_certs(STACK_OF(X509) * *out, const qtb_cms_raw *raw, char *why, size_t why_cap)
+static int load_certs(STACK_OF(X509) * *out, const qtb_cms_raw *raw, qtb_cert_cache *cache,
+                      char *why, size_t why_cap)
 {
     *out = sk_X509_new_null();
     if (*out == NULL) {
         return QTB_FAIL(QTB_ENOMEM, "out of memory for certificates");
     }
     for (size_t i = 0; i < raw->ncerts; i++) {
-        const unsigned char *p = raw->certs[i].tlv;
         X509 *c = NULL;
-        if (raw->certs[i].tlv_len <= QTB_MAX_CERT_FILE) {
-            c = d2i_X509(NULL, &p, (long)raw->certs[i].tlv_len);
-        }
-        if (c == NULL || p != raw->certs[i].tlv + raw->certs[i].tlv_len) {
-            X509_free(c);
-            ERR_clear_error();
+        int rc = qtb_cert_cache_get(&c, cache, raw->certs[i].tlv, raw->certs[i].tlv_len);
+        if (rc == QTB_EPARSE || rc == QTB_ETOOBIG) {
             snprintf(why, why_cap, "embedded certificate %zu is malformed", i + 1);
             sk_X509_pop_free(*out, X509_free);
             *out = NULL;
             return 0;
+        }
+        if (rc < 0) {
+            return rc;
         }
         if (sk_X509_push(*out, c) <= 0) {
             X509_free(c);
@@ -878,7 +876,7 @@ static int feed_content(verify_doc *d)
     return 0;
 }
 
-static int chain_json(json_t *obj, STACK_OF(X509) * chain)
+static int chain_json(json_t *obj, qtb_cert_cache *cache, STACK_OF(X509) * chain)
 {
     json_t *arr = json_array();
     if (arr == NULL || json_object_set_new(obj, "chain", arr) != 0) {
@@ -886,7 +884,7 @@ static int chain_json(json_t *obj, STACK_OF(X509) * chain)
     }
     for (int i = 0; i < sk_X509_num(chain); i++) {
         json_t *s = NULL;
-        QTB_TRY(subject_json(&s, sk_X509_value(chain, i)));
+        QTB_TRY(subject_json(&s, cache, sk_X509_value(chain, i)));
         if (json_array_append_new(arr, s) != 0) {
             return QTB_FAIL(QTB_ENOMEM, "out of memory building a report");
         }
@@ -906,7 +904,8 @@ static int finish_signer(verify_doc *d, signer *s, qtb_sig_report *rep)
     json_t *o = rep->obj;
 
     if (!s->decided) {
-        QTB_TRY_GOTO(check_timestamp(&ts, s, d->opts->trust, d->now, d->opts->flags));
+        QTB_TRY_GOTO(
+            check_timestamp(&ts, s, d->opts->trust, d->opts->cert_cache, d->now, d->opts->flags));
         if (ts.present) {
             c_ts = ts.valid ? CHECK_PASSED : CHECK_FAILED;
         }
@@ -957,13 +956,13 @@ static int finish_signer(verify_doc *d, signer *s, qtb_sig_report *rep)
     }
     json_t *signer_obj = NULL;
     if (s->cert != NULL) {
-        QTB_TRY_GOTO(qtb_certinfo_json(&signer_obj, s->cert));
+        QTB_TRY_GOTO(qtb_cert_cache_certinfo(&signer_obj, d->opts->cert_cache, s->cert));
     }
     if (json_object_set_new(o, "signer", signer_obj != NULL ? signer_obj : json_null()) != 0) {
         rc = QTB_FAIL(QTB_ENOMEM, "out of memory building a report");
         goto done;
     }
-    QTB_TRY_GOTO(chain_json(o, pr.chain));
+    QTB_TRY_GOTO(chain_json(o, d->opts->cert_cache, pr.chain));
     /* what path validation found, revocation evidence included (OCSP/CRL, source, time);
      * null when not validated (or if a truncated message is not valid UTF-8) */
     json_t *pv = c_chain != CHECK_NOT_CHECKED ? json_string(pr.message) : NULL;
@@ -1008,7 +1007,7 @@ static int verify_parsed(verify_doc *d)
 {
     int rc = 0;
     char why[256] = "";
-    QTB_TRY(load_certs(&d->certs, d->raw, why, sizeof(why)));
+    QTB_TRY(load_certs(&d->certs, d->raw, d->opts->cert_cache, why, sizeof(why)));
     if (d->certs == NULL) {
         return qtb_report_set_document_failure(d->rep, QTB_SUB_FORMAT_FAILURE, "%s", why);
     }
@@ -1023,7 +1022,7 @@ static int verify_parsed(verify_doc *d)
     d->nsigners = d->raw->nsigners;
     for (size_t i = 0; i < d->nsigners; i++) {
         QTB_TRY(signer_prepare(&d->signers[i], &d->raw->signers[i], &d->raw->econtent_type,
-                               d->certs, d->opts->trust));
+                               d->certs, d->opts->trust, d->opts->signer_certs));
     }
     QTB_TRY(feed_content(d));
     for (size_t i = 0; i < d->nsigners; i++) {

@@ -1,4 +1,5 @@
 /* CMS: the BER walk, SignedData parsing, signing and verifying in memory. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@
 #include <qtb/trust.h>
 #include <qtb/verify.h>
 
+#include "certcache_int.h"
 #include "cms_int.h"
 #include "internal.h"
 #include "qtb_test.h"
@@ -243,6 +245,109 @@ static void test_cms__garbage_is_format_failure(void)
     qtb_report_free(rep);
 }
 
+static void test_cms__cert_cache(void)
+{
+    qtb_p12 *key = NULL;
+    qtb_trust *trust = NULL;
+    qtb_cert_cache *cache = NULL;
+    unsigned char *cms = NULL;
+    size_t cms_len = 0;
+    if (open_key(&key, "rsa_ceo_sign") != 0 || load_trust(&trust, "pki/trust/rsa") != 0) {
+        qtb_p12_free(key);
+        qtb_trust_free(trust);
+        QTB_SKIP("generated PKI not available");
+    }
+    qtb_cms_sign_options so = QTB_CMS_SIGN_OPTIONS_INIT;
+    so.content = doc;
+    so.content_len = sizeof(doc) - 1;
+    QTB_OK_CALL(qtb_cms_sign(&cms, &cms_len, key, &so));
+    QTB_OK_CALL(qtb_cert_cache_new(&cache, 16));
+    /* The same verdicts with and without the cache, twice (miss, then hit). */
+    qtb_verify_options vo = QTB_VERIFY_OPTIONS_INIT;
+    vo.trust = trust;
+    for (int round = 0; round < 3; round++) {
+        qtb_report *rep = NULL;
+        vo.cert_cache = round == 0 ? NULL : cache;
+        QTB_OK_CALL(qtb_cms_verify(&rep, cms, cms_len, &vo));
+        QTB_CHECK(qtb_report_indication(rep) == QTB_TOTAL_PASSED);
+        qtb_report_free(rep);
+    }
+    /* Negative twin through the cache: the signature value corrupted. */
+    cms[cms_len - 3] ^= 1;
+    qtb_report *rep = NULL;
+    QTB_OK_CALL(qtb_cms_verify(&rep, cms, cms_len, &vo));
+    QTB_CHECK(qtb_report_signature_subindication(rep, 0) == QTB_SUB_SIG_CRYPTO_FAILURE);
+    qtb_report_free(rep);
+    /* A malformed certificate is refused, cached or not. */
+    static const unsigned char junk[] = {0x30, 0x03, 0x02, 0x01, 0x05};
+    X509 *x = NULL;
+    QTB_CHECK(qtb_cert_cache_get(&x, cache, junk, sizeof(junk)) == QTB_EPARSE);
+    QTB_CHECK(qtb_cert_cache_get(&x, NULL, junk, sizeof(junk)) == QTB_EPARSE);
+    QTB_CHECK(x == NULL);
+    qtb_cert_cache_free(cache);
+    qtb_free_bytes(cms);
+    qtb_p12_free(key);
+    qtb_trust_free(trust);
+}
+
+typedef struct mt_arg {
+    const unsigned char *cms;
+    size_t cms_len;
+    const qtb_verify_options *vo;
+    int passed;
+} mt_arg;
+
+static void *mt_worker(void *p)
+{
+    mt_arg *a = p;
+    for (int i = 0; i < 40; i++) {
+        qtb_report *rep = NULL;
+        if (qtb_cms_verify(&rep, a->cms, a->cms_len, a->vo) == 0 &&
+            qtb_report_indication(rep) == QTB_TOTAL_PASSED) {
+            a->passed++;
+        }
+        qtb_report_free(rep);
+    }
+    return NULL;
+}
+
+/* One trust set and one cache shared by four threads: every verdict still right. */
+static void test_cms__threads_share_trust_and_cache(void)
+{
+    qtb_p12 *key = NULL;
+    qtb_trust *trust = NULL;
+    qtb_cert_cache *cache = NULL;
+    unsigned char *cms = NULL;
+    size_t cms_len = 0;
+    if (open_key(&key, "rsa_employee") != 0 || load_trust(&trust, "pki/trust/rsa") != 0) {
+        qtb_p12_free(key);
+        qtb_trust_free(trust);
+        QTB_SKIP("generated PKI not available");
+    }
+    qtb_cms_sign_options so = QTB_CMS_SIGN_OPTIONS_INIT;
+    so.content = doc;
+    so.content_len = sizeof(doc) - 1;
+    QTB_OK_CALL(qtb_cms_sign(&cms, &cms_len, key, &so));
+    QTB_OK_CALL(qtb_cert_cache_new(&cache, 8));
+    qtb_verify_options vo = QTB_VERIFY_OPTIONS_INIT;
+    vo.trust = trust;
+    vo.cert_cache = cache;
+    pthread_t tid[4];
+    mt_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (mt_arg){cms, cms_len, &vo, 0};
+        QTB_REQUIRE(pthread_create(&tid[i], NULL, mt_worker, &args[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(tid[i], NULL);
+        QTB_CHECK(args[i].passed == 40);
+    }
+    qtb_cert_cache_free(cache);
+    qtb_free_bytes(cms);
+    qtb_p12_free(key);
+    qtb_trust_free(trust);
+}
+
 static void test_cms__gost_digest_is_named(void)
 {
     /* AlgorithmIdentifier { 1.2.398.3.10.1.3.3 } (GOST 34.11-2015/512), NULL params. */
@@ -269,5 +374,7 @@ int main(void)
     QTB_RUN(test_cms__parse_own_signature);
     QTB_RUN(test_cms__garbage_is_format_failure);
     QTB_RUN(test_cms__gost_digest_is_named);
+    QTB_RUN(test_cms__cert_cache);
+    QTB_RUN(test_cms__threads_share_trust_and_cache);
     return qtb_test_done();
 }

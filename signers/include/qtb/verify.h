@@ -12,6 +12,18 @@ QTB_BEGIN_DECLS
 
 #define QTB_VERIFY_OPTIONS_VERSION 1
 
+/**
+ * A cache of decoded certificates (and their public keys), keyed by SHA-256 of the DER,
+ * shared by any number of threads. Verifying many documents from the same signers with one
+ * cache skips decoding their certificates again for every document. Bounded: `slots`
+ * certificates at most (0: 1024).
+ * @return 0, QTB_ENOMEM, QTB_ETOOBIG.
+ */
+typedef struct qtb_cert_cache qtb_cert_cache;
+QTB_API int qtb_cert_cache_new(qtb_cert_cache **out, size_t slots) QTB_MUST_USE;
+/** NULL-safe. Only once no verification is using it. */
+QTB_API void qtb_cert_cache_free(qtb_cert_cache *c);
+
 /** Check the signature with the certificate or key it carries and skip path validation; the
  *  report then never says TOTAL_PASSED for that signature (chain: NOT_CHECKED). For tests and
  *  diagnostics only, like `openssl cms -noverify` / `xmlsec1 --insecure`. */
@@ -29,11 +41,17 @@ typedef struct qtb_verify_options {
      *  "IdP certificate" model: KeyInfo is then ignored and no path is built. */
     const unsigned char *pinned_key;
     size_t pinned_key_len;
+    /** Decoded-certificate cache shared across calls and threads; NULL: none. */
+    qtb_cert_cache *cert_cache;
+    /** CMS: certificates given out of band that may identify a signer when the CMS does not
+     *  carry its certificate (RFC 5652 §5.1), e.g. the CLI's --untrusted files; their
+     *  untrusted pool is searched. Trust anchors never identify a signer. NULL: none. */
+    const qtb_trust *signer_certs;
 } qtb_verify_options;
 
 #define QTB_VERIFY_OPTIONS_INIT                                                                    \
     {                                                                                              \
-        QTB_VERIFY_OPTIONS_VERSION, 0, NULL, 0, NULL, NULL, 0, NULL, 0                             \
+        QTB_VERIFY_OPTIONS_VERSION, 0, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, NULL                 \
     }
 
 /**
