@@ -28,6 +28,9 @@ cp "$P/rsa/ca.crl" "$S/ca.crl"
 cp "$P/rsa/ca-stale.crl" "$S/stale.crl"
 cp "$P/untrusted/ca.crl" "$S/foreign.crl"
 : >"$S/empty.crl"
+# the CA's CRL with one bit of its signature flipped (the signature ends the DER)
+python3 -c "import sys; d=bytearray(open(sys.argv[1],'rb').read()); d[-5]^=1; open(sys.argv[2],'wb').write(d)" \
+    "$P/rsa/ca.crl" "$S/tampered.crl"
 
 # a changed CRL of the same CA: rsa_ceo_sign revoked as well (on a copy of the CA database)
 cp -r "$P/rsa/db/ca" "$TMP/cadb"
@@ -91,6 +94,8 @@ v "stale, no copy: indeterminate" 3 --crl-url "$H/stale.crl" "$TMP/rsa_individua
 has "stale: said" "stale"
 v "another CA's CRL: indeterminate" 3 --crl-url "$H/foreign.crl" "$TMP/rsa_individual_sign.p7s"
 has "another CA's CRL: said" "another CA"
+v "tampered signature: indeterminate" 3 --crl-url "$H/tampered.crl" "$TMP/rsa_revoked.p7s"
+has "tampered signature: said" "signature does not verify"
 v "slow server: indeterminate after the timeout" 3 --crl-url "$H/slow/ca.crl" \
     --net-timeout 500 "$TMP/rsa_individual_sign.p7s"
 
@@ -118,7 +123,7 @@ v "changed CRL: CEO revoked" 1 --crl-url "$H/c.crl" --crl-cache "$C" --crl-ttl 0
     "$TMP/rsa_ceo_sign.p7s"
 
 # bad downloads keep the last good copy, and say so
-for bad in missing empty stale foreign; do
+for bad in missing empty stale foreign tampered; do
     if [ "$bad" = missing ]; then rm -f "$S/c.crl"; else cp "$S/$bad.crl" "$S/c.crl"; fi
     v "$bad download: last good copy still decides" 1 --crl-url "$H/c.crl" --crl-cache "$C" \
         --crl-ttl 0 "$TMP/rsa_ceo_sign.p7s"
