@@ -520,10 +520,13 @@ static int check_url(qtb_rev_result *out, qtb_crl_store *s, const char *url, con
         snprintf(out->note, sizeof(out->note), "CRL cache busy");
         return rc;
     }
-    if (rc == 0 && e->holder == NULL) {
+    if (rc == 0 && e->holder == NULL && offline) {
+        /* as OCSP offline: not checked (and said), like a CA without any CRL */
+        out->status = QTB_REV_NOT_CHECKED;
+        snprintf(out->note, sizeof(out->note), "CRL from %.80s not cached (offline)", url);
+    } else if (rc == 0 && e->holder == NULL) {
         out->status = QTB_REV_STALE;
-        snprintf(out->note, sizeof(out->note), "CRL from %.80s unusable: %.90s", url,
-                 offline ? "offline and not cached" : e->problem);
+        snprintf(out->note, sizeof(out->note), "CRL from %.80s unusable: %.90s", url, e->problem);
     } else if (rc == 0) {
         rc =
             qtb_crl_check(out, e->holder, subject, issuer, issuer_fp, subject_is_ca, sig_time, now);

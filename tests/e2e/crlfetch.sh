@@ -154,8 +154,9 @@ before=$(wc -l <"$TMP/http.log")
 v "offline: cached copy" 1 --crl-url "$H/c.crl" --crl-cache "$C" --crl-ttl 0 --offline \
     "$TMP/rsa_ceo_sign.p7s"
 [ "$(wc -l <"$TMP/http.log")" = "$before" ] && ok "offline: no request" || fail "offline: asked"
-v "offline, nothing cached: indeterminate" 3 --crl-url "$H/c.crl" --crl-cache "$TMP/empty-cache" \
-    --offline "$TMP/rsa_ceo_sign.p7s"
+v "offline, nothing cached: not checked, said (as OCSP offline)" 0 --crl-url "$H/c.crl" \
+    --crl-cache "$TMP/empty-cache" --offline "$TMP/rsa_ceo_sign.p7s"
+has "offline, nothing cached: said" "not cached (offline)"
 # the --trust CRLs still work offline
 expect_rc "offline with --trust CRLs: revoked" 1 "$QTB" verify --trust "$P/trust/rsa" \
     --revocation crl --offline "$TMP/rsa_revoked.p7s"

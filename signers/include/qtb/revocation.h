@@ -32,7 +32,7 @@ typedef enum qtb_rev_source {
 #define QTB_REV_MAX_SOURCES 4
 
 /** Never use the network: OCSP is skipped (said in the report); CRLs of the trust set and
- *  copies already in crl_cache_dir are used. */
+ *  copies already in crl_cache_dir are used; a CRL not at hand is "not checked", as OCSP. */
 #define QTB_REV_OFFLINE 0x1u
 
 typedef struct qtb_revocation_options {
