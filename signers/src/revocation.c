@@ -90,7 +90,7 @@ int qtb_revocation_parse_sources(qtb_rev_source sources[QTB_REV_MAX_SOURCES], co
     return 0;
 }
 
-static char *dup(const char *s)
+static char *copy_str(const char *s)
 {
     size_t len = strlen(s);
     char *d = qtb_malloc(len + 1);
@@ -165,8 +165,8 @@ int qtb_revocation_new(qtb_revocation **out, const qtb_revocation_options *o)
         qtb_revocation_free(r);
         return rc;
     }
-    if ((o->crl_url != NULL && (r->crl_url = dup(o->crl_url)) == NULL) ||
-        (o->crl_mirror != NULL && (r->crl_mirror = dup(o->crl_mirror)) == NULL)) {
+    if ((o->crl_url != NULL && (r->crl_url = copy_str(o->crl_url)) == NULL) ||
+        (o->crl_mirror != NULL && (r->crl_mirror = copy_str(o->crl_mirror)) == NULL)) {
         qtb_revocation_free(r);
         return QTB_FAIL(QTB_ENOMEM, "out of memory");
     }
