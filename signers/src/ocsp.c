@@ -18,7 +18,6 @@
 #include "sigalg.h"
 
 #define MAX_AGE_DEFAULT 86400L
-#define CLOCK_SKEW 300 /* seconds a responder's clock may run ahead */
 
 static void note(qtb_ocsp_answer *a, qtb_ocsp_verdict v, const char *fmt, ...) QTB_PRINTF(3, 4);
 

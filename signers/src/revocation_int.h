@@ -77,7 +77,10 @@ int qtb_ocsp_request(unsigned char **der, size_t *der_len, unsigned char nonce[Q
  * (the issuer itself, or a certificate carried in the response, issued by `issuer`, with
  * id-kp-OCSPSigning, valid at producedAt), the signature (qtb_sig_verify, so GOST works when
  * its backend does), the nonce when `nonce` is given (a different one fails; an absent one is
- * accepted and noted), and freshness at `now` (nextUpdate, else thisUpdate + max_age_s).
+ * accepted and noted), and freshness at `now` (nextUpdate, else thisUpdate + max_age_s). A
+ * response produced after `now` is accepted (validation as of a past time with a live
+ * responder): a revocation is final, so "good" later means not revoked then (a certificateHold
+ * lifted in between is the one case this misses).
  * Returns 0 with the verdict in *out (QTB_OCSP_INVALID says why); negative on internal failure.
  */
 int qtb_ocsp_check(qtb_ocsp_answer *out, const unsigned char *der, size_t der_len, X509 *cert,
