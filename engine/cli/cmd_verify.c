@@ -32,8 +32,8 @@ static void usage(FILE *out)
             "                       [--at TIME] [--no-chain] [--json]\n"
             "                       [--revocation ocsp,crl] [--ocsp-url URL]\n"
             "                       [--net-timeout MS] [--crl-url URL] [--crl-cache DIR]\n"
-            "                       [--crl-mirror URL] [--crl-ttl SECONDS] [--offline]\n"
-            "                       SIGNATURE\n\n"
+            "                       [--crl-mirror URL] [--crl-ttl SECONDS] [--ocsp-response FILE]\n"
+            "                       [--offline] SIGNATURE\n\n"
             "Verify a CMS/PKCS#7 (DER, PEM or bare base64, as NCALayer returns it) or XMLDSig\n"
             "signature. Every signature in it gets an ETSI EN 319 102-1 indication.\n\n"
             "  --content FILE   the signed content of a detached CMS (streamed)\n"
@@ -58,6 +58,9 @@ static void usage(FILE *out)
             "  --crl-cache DIR  keep downloaded CRLs in DIR (revalidated with conditional\n"
             "                   requests; the last good copy is kept when a download is bad)\n"
             "  --crl-ttl S      revalidate a downloaded CRL after S seconds (3600; 0: always)\n"
+            "  --ocsp-response FILE  an OCSP response recorded earlier (DER; repeatable), used\n"
+            "                   before asking any responder: with --offline and --at, replays a\n"
+            "                   validation from a report's revocationEvidence\n"
             "  --offline        never use the network (OCSP is skipped and said so; --trust\n"
             "                   CRLs and --crl-cache copies are used)\n"
             "  --json           print the report as JSON\n\n"
@@ -181,14 +184,23 @@ static int load_trust(qtb_trust **out, qtb_trust **signer_certs, char **dirs, in
 int cmd_verify(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"content", required_argument, NULL, 'c'},     {"trust", required_argument, NULL, 't'},
-        {"at", required_argument, NULL, 'a'},          {"json", no_argument, NULL, 'j'},
-        {"no-chain", no_argument, NULL, 'n'},          {"help", no_argument, NULL, 'h'},
-        {"untrusted", required_argument, NULL, 'u'},   {"revocation", required_argument, NULL, 'r'},
-        {"ocsp-url", required_argument, NULL, 'o'},    {"offline", no_argument, NULL, 'f'},
-        {"net-timeout", required_argument, NULL, 'T'}, {"crl-url", required_argument, NULL, 'U'},
-        {"crl-mirror", required_argument, NULL, 'M'},  {"crl-cache", required_argument, NULL, 'C'},
-        {"crl-ttl", required_argument, NULL, 'L'},     {NULL, 0, NULL, 0},
+        {"content", required_argument, NULL, 'c'},
+        {"trust", required_argument, NULL, 't'},
+        {"at", required_argument, NULL, 'a'},
+        {"json", no_argument, NULL, 'j'},
+        {"no-chain", no_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {"untrusted", required_argument, NULL, 'u'},
+        {"revocation", required_argument, NULL, 'r'},
+        {"ocsp-url", required_argument, NULL, 'o'},
+        {"offline", no_argument, NULL, 'f'},
+        {"net-timeout", required_argument, NULL, 'T'},
+        {"crl-url", required_argument, NULL, 'U'},
+        {"crl-mirror", required_argument, NULL, 'M'},
+        {"ocsp-response", required_argument, NULL, 'R'},
+        {"crl-cache", required_argument, NULL, 'C'},
+        {"crl-ttl", required_argument, NULL, 'L'},
+        {NULL, 0, NULL, 0},
     };
     qtb_verify_options opts = QTB_VERIFY_OPTIONS_INIT;
     char *trust_dirs[MAX_TRUST_DIRS];
@@ -198,6 +210,8 @@ int cmd_verify(int argc, char **argv)
     bool json = false;
     qtb_revocation_options ropts = QTB_REVOCATION_OPTIONS_INIT;
     bool want_rev = false;
+    char *recorded[MAX_TRUST_DIRS];
+    int nrecorded = 0;
     int c;
     optind = 1;
     opterr = 0;
@@ -255,6 +269,13 @@ int cmd_verify(int argc, char **argv)
         }
         case 'U':
             ropts.crl_url = optarg;
+            want_rev = true;
+            break;
+        case 'R':
+            if (nrecorded == MAX_TRUST_DIRS) {
+                return cli_error(CMD, "at most %d --ocsp-response files", MAX_TRUST_DIRS);
+            }
+            recorded[nrecorded++] = optarg;
             want_rev = true;
             break;
         case 'M':
@@ -317,6 +338,19 @@ int cmd_verify(int argc, char **argv)
         if (qtb_revocation_new(&rev, &ropts) != 0) {
             rc = cli_lib_error(CMD, "revocation");
             goto done;
+        }
+        for (int i = 0; i < nrecorded; i++) {
+            unsigned char *der = NULL;
+            size_t der_len = 0;
+            if (cli_read_file(CMD, &der, &der_len, recorded[i], QTB_MAX_OCSP_RESPONSE) != 0) {
+                goto done;
+            }
+            int arc = qtb_revocation_add_ocsp_response(rev, der, der_len);
+            free(der);
+            if (arc != 0) {
+                rc = cli_lib_error(CMD, recorded[i]);
+                goto done;
+            }
         }
         qtb_trust_set_revocation(trust, rev);
     }

@@ -18,6 +18,7 @@
 #define TIMEOUT_DEFAULT_MS 5000L
 #define TTL_DEFAULT_S 300L
 #define CACHE_SLOTS 512u
+#define MAX_RECORDED 64u
 /* A failed round trip (unreachable, bad answer) is remembered this long (at most the TTL), so a
  * responder outage costs one timeout per certificate, not one per document. */
 #define FAILURE_TTL_S 10L
@@ -43,7 +44,12 @@ struct qtb_revocation {
     long max_age_s;
     char *crl_url;
     char *crl_mirror;
-    qtb_crl_store *crls;  /* downloaded CRLs */
+    qtb_crl_store *crls; /* downloaded CRLs */
+    struct {
+        unsigned char *der;
+        size_t len;
+    } recorded[MAX_RECORDED]; /* qtb_revocation_add_ocsp_response; read-only after set-up */
+    size_t nrecorded;
     pthread_mutex_t lock; /* guards slots and requests */
     pthread_cond_t done;  /* a fetch ended (cache_finish) */
     cache_slot *slots;
@@ -192,6 +198,9 @@ void qtb_revocation_free(qtb_revocation *r)
     if (r == NULL) {
         return;
     }
+    for (size_t i = 0; i < r->nrecorded; i++) {
+        qtb_free(r->recorded[i].der);
+    }
     pthread_cond_destroy(&r->done);
     pthread_mutex_destroy(&r->lock);
     for (size_t i = 0; r->slots != NULL && i < CACHE_SLOTS; i++) {
@@ -203,6 +212,24 @@ void qtb_revocation_free(qtb_revocation *r)
     qtb_free(r->crl_mirror);
     qtb_crl_store_free(r->crls);
     qtb_free(r);
+}
+
+int qtb_revocation_add_ocsp_response(qtb_revocation *r, const unsigned char *der, size_t len)
+{
+    QTB_ASSERT_ARG(r != NULL && der != NULL);
+    if (r->nrecorded >= MAX_RECORDED || len > QTB_MAX_OCSP_RESPONSE || len == 0) {
+        return QTB_FAIL(QTB_ETOOBIG, "at most %u recorded OCSP responses of at most %u bytes",
+                        MAX_RECORDED, QTB_MAX_OCSP_RESPONSE);
+    }
+    unsigned char *copy = qtb_malloc(len);
+    if (copy == NULL) {
+        return QTB_FAIL(QTB_ENOMEM, "out of memory");
+    }
+    memcpy(copy, der, len);
+    r->recorded[r->nrecorded].der = copy;
+    r->recorded[r->nrecorded].len = len;
+    r->nrecorded++;
+    return 0;
 }
 
 void qtb_trust_set_revocation(qtb_trust *t, qtb_revocation *r)
@@ -347,6 +374,17 @@ static int ask_ocsp(qtb_ocsp_answer *a, char *url, size_t url_cap, char *skip, s
 {
     *der = NULL;
     *der_len = 0;
+    /* a recorded response about this certificate, when replaying a validation */
+    for (size_t i = 0; i < r->nrecorded; i++) {
+        QTB_TRY(qtb_ocsp_check(a, r->recorded[i].der, r->recorded[i].len, subject, issuer, NULL,
+                               now, r->max_age_s));
+        if (a->verdict != QTB_OCSP_INVALID) {
+            snprintf(url, url_cap, "recorded response %zu", i + 1);
+            *der = copy_bytes(r->recorded[i].der, r->recorded[i].len);
+            *der_len = *der != NULL ? r->recorded[i].len : 0;
+            return 1;
+        }
+    }
     if ((r->flags & QTB_REV_OFFLINE) != 0) {
         snprintf(skip, skip_cap, "OCSP skipped (offline)");
         return 0;

@@ -193,6 +193,24 @@ has "slow responder: timeout said" "timed out"
 [ $(($(date +%s) - start)) -lt 3 ] && ok "slow responder: did not wait for it" ||
     fail "slow responder: waited for the answer"
 
+# replay: the response recorded in a report verifies again offline, without any responder
+v "replay the recorded good response offline" 0 --trust "$T" --revocation ocsp --offline \
+    --ocsp-response "$TMP/evidence.der" "$TMP/rsa_individual_sign.p7s"
+has "replay: the recorded response decided" "recorded response 1"
+v "revoked, for the record" 1 --trust "$T" --revocation ocsp --ocsp-url "$URL" \
+    "$TMP/rsa_revoked.p7s"
+python3 -c "import json,sys,base64; d=json.load(open(sys.argv[1])); open(sys.argv[2],'wb').write(base64.b64decode(d['signatures'][0]['revocationEvidence'][0]['response']))" \
+    "$TMP/v.json" "$TMP/revoked-evidence.der"
+v "replay the recorded revoked response offline" 1 --trust "$T" --revocation ocsp --offline \
+    --ocsp-response "$TMP/revoked-evidence.der" "$TMP/rsa_revoked.p7s"
+sub "replay revoked: REVOKED" REVOKED
+v "a recorded response about another certificate is not used" 3 --trust "$T" --revocation ocsp \
+    --ocsp-url "$DOWN" --ocsp-response "$TMP/evidence.der" "$TMP/rsa_ceo_sign.p7s"
+python3 -c "import sys; d=bytearray(open(sys.argv[1],'rb').read()); d[len(d)//3]^=1; open(sys.argv[2],'wb').write(d)" \
+    "$TMP/evidence.der" "$TMP/evidence-tampered.der"
+v "a tampered recorded response is not used" 3 --trust "$T" --revocation ocsp \
+    --ocsp-url "$DOWN" --ocsp-response "$TMP/evidence-tampered.der" "$TMP/rsa_individual_sign.p7s"
+
 # usage errors
 expect_rc "unknown source: usage error" 2 "$QTB" verify --trust "$T" --revocation ocsp,ldap \
     "$TMP/rsa_individual_sign.p7s"

@@ -82,6 +82,16 @@ QTB_API int qtb_revocation_parse_sources(qtb_rev_source sources[QTB_REV_MAX_SOUR
 /** Use `r` (borrowed, may be NULL to detach) when validating paths with `t`. Set-up only. */
 QTB_API void qtb_trust_set_revocation(qtb_trust *t, qtb_revocation *r);
 
+/**
+ * Add an OCSP response recorded earlier (e.g. from a report's revocationEvidence) for replaying a
+ * validation: before any network request, and also offline, a recorded response about the
+ * certificate is judged like a fresh one (signature, responder, freshness at the validation
+ * time; no nonce). Set-up only: not while other threads validate.
+ * @return 0; QTB_ETOOBIG beyond 64 responses or 1 MiB; QTB_ENOMEM.
+ */
+QTB_API int qtb_revocation_add_ocsp_response(qtb_revocation *r, const unsigned char *der,
+                                             size_t len) QTB_MUST_USE;
+
 /** OCSP requests sent over the network so far (cache hits excluded), for benchmarks. */
 QTB_API unsigned long qtb_revocation_ocsp_requests(const qtb_revocation *r);
 
