@@ -27,6 +27,8 @@
 #define CRL_SLOTS 64u
 #define CRL_MAX_URLS 4 /* distribution points tried per certificate */
 #define CRL_URL_MAX 256
+/* A failed download with no copy at hand is not retried for this long (at most the TTL). */
+#define CRL_FAILURE_TTL_S 10
 
 typedef struct centry {
     bool used;
@@ -37,6 +39,7 @@ typedef struct centry {
     bool delta;                          /* a delta CRL (FreshestCRL) is expected here */
     qtb_trust *holder;                   /* the last good copy (one CRL), or NULL */
     int64_t fetched;                     /* wall clock of its last download or 304 */
+    int64_t failed_at;                   /* wall clock of the last failed download, 0: none */
     int64_t this_update, next_update;
     qtb_http_cond cond;
     char problem[160]; /* why the last download was not used; "" when it was */
@@ -336,8 +339,12 @@ static centry *entry_for(qtb_crl_store *s, const char *url,
 
 static bool expired(const qtb_crl_store *s, const centry *e, int64_t wall)
 {
-    if (e->holder == NULL || s->ttl_s < 0) {
+    if (s->ttl_s < 0) {
         return true;
+    }
+    if (e->holder == NULL) {
+        long retry = s->ttl_s < CRL_FAILURE_TTL_S ? s->ttl_s : CRL_FAILURE_TTL_S;
+        return e->failed_at == 0 || wall >= e->failed_at + retry;
     }
     return wall >= e->fetched + s->ttl_s || (e->next_update != 0 && wall > e->next_update);
 }
@@ -387,6 +394,7 @@ static int refresh(qtb_crl_store *s, centry *e, qtb_http_cond *cond, const qtb_h
         }
     } else {
         snprintf(e->problem, sizeof(e->problem), "%s", why[0] ? why : "not modified, no copy");
+        e->failed_at = wall;
     }
     pthread_mutex_unlock(&s->lock);
     qtb_buf_dispose(&b);
@@ -506,8 +514,8 @@ static void apply_delta(qtb_rev_result *out, const centry *base, const centry *d
 }
 
 static int check_url(qtb_rev_result *out, qtb_crl_store *s, const char *url, const char *mirror,
-                     bool offline, const qtb_http_opts *ho, X509 *subject, X509 *issuer,
-                     const unsigned char issuer_fp[QTB_FP_LEN], bool subject_is_ca,
+                     bool deltas, bool offline, const qtb_http_opts *ho, X509 *subject,
+                     X509 *issuer, const unsigned char issuer_fp[QTB_FP_LEN], bool subject_is_ca,
                      int64_t sig_time, int64_t now)
 {
     memset(out, 0, sizeof(*out));
@@ -534,7 +542,7 @@ static int check_url(qtb_rev_result *out, qtb_crl_store *s, const char *url, con
             last_good_note(out, e, url);
         }
     }
-    bool want_delta = rc == 0 && e->holder != NULL &&
+    bool want_delta = deltas && rc == 0 && e->holder != NULL &&
                       (out->status == QTB_REV_GOOD || out->status == QTB_REV_STALE);
     pthread_mutex_unlock(&s->lock);
     if (!want_delta) {
@@ -580,8 +588,9 @@ int qtb_crl_fetch_check(qtb_rev_result *out, qtb_crl_store *s, const char *url_o
     }
     qtb_rev_result r;
     for (size_t i = 0; i < n; i++) {
-        QTB_TRY(check_url(&r, s, urls[i], mirror, offline, ho, subject, issuer, issuer_fp,
-                          subject_is_ca, sig_time, now));
+        /* a configured full-CRL URL replaces the distribution points, deltas included */
+        QTB_TRY(check_url(&r, s, urls[i], mirror, url_override == NULL, offline, ho, subject,
+                          issuer, issuer_fp, subject_is_ca, sig_time, now));
         /* the first decisive answer wins; otherwise the first distribution point's story */
         if (r.status == QTB_REV_GOOD || r.status == QTB_REV_REVOKED ||
             r.status == QTB_REV_REVOKED_LATER || i == 0) {
