@@ -6,6 +6,7 @@ Serves the files of DIR on 127.0.0.1 at an ephemeral port, written to PORTFILE o
   GET or POST /NAME       the file NAME (404 when missing); a POST body is read and ignored,
                           so a fixed OCSP answer can be replayed
   GET or POST /slow/NAME  the same after $REVHTTP_DELAY seconds (default 3)
+  GET or POST /redirect/NAME  302 to file:///NAME (a client must not follow it)
   A GET carries an ETag (a hash of the file) and answers 304 to a matching If-None-Match.
   With $REVHTTP_LOG set, every request is logged there as "METHOD /path STATUS".
   POST /tsa               runs `openssl ts -reply -config $REVHTTP_TSA_CNF` on the request body
@@ -49,6 +50,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = self.path.lstrip("/")
         if path == "tsa":
             self._tsa(body)
+            return
+        if path.startswith("redirect/"):
+            self.send_response(302)
+            self.send_header("Location", "file:///" + path[9:])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
             return
         if path.startswith("slow/"):
             time.sleep(float(os.environ.get("REVHTTP_DELAY", "3")))

@@ -184,6 +184,14 @@ has "tampered answer: signature named" "signature does not verify"
 v "responder answers 404: indeterminate" 3 --trust "$T" --revocation ocsp \
     --ocsp-url "$H/missing.der" "$TMP/rsa_individual_sign.p7s"
 has "404: HTTP status named" "HTTP status 404"
+# an answer over the size limit (1 MiB) and a redirect to another scheme: not followed
+head -c 2000000 /dev/zero >"$R/big.der"
+v "oversized answer: indeterminate" 3 --trust "$T" --revocation ocsp --ocsp-url "$H/big.der" \
+    "$TMP/rsa_individual_sign.p7s"
+has "oversized answer: said" "larger than"
+v "redirect to file://: not followed" 3 --trust "$T" --revocation ocsp \
+    --ocsp-url "$H/redirect/etc/passwd" "$TMP/rsa_individual_sign.p7s"
+has "redirect: status named" "HTTP status 302"
 # slow: gives up after the timeout (the answer would be good)
 start=$(date +%s)
 v "slow responder: indeterminate after the timeout" 3 --trust "$T" \
