@@ -91,7 +91,13 @@ typedef struct qtb_path_result {
  * is fresh: thisUpdate >= sig_time or now <= nextUpdate; otherwise TRY_LATER. CRLs of the
  * issuer exist but none is usable (bad signature, unknown critical extension, issuer without
  * cRLSign): TRY_LATER, naming why. No CRL of the issuer at all: not checked, said in the
- * message, not a failure. Delta CRLs are not used yet.
+ * message, not a failure. Delta CRLs are not used yet (in the trust set's CRLs).
+ *
+ * With a qtb_revocation attached to `t` (qtb_trust_set_revocation, revocation.h), each
+ * certificate below the anchor is checked from its sources in their order instead (OCSP, then
+ * these CRLs and the downloaded ones, full and delta); anchors only from these CRLs. A source
+ * that fails never decides: when none decides, TRY_LATER. The OCSP responses used are kept in
+ * out->evidence.
  *
  * Cached inside `t` across calls (thread-safe): the verdict of each certificate and CRL
  * signature, keyed by the SHA-256 of the signed object and of the signer's certificate.
