@@ -98,6 +98,7 @@ v "tampered signature: indeterminate" 3 --crl-url "$H/tampered.crl" "$TMP/rsa_re
 has "tampered signature: said" "signature does not verify"
 v "slow server: indeterminate after the timeout" 3 --crl-url "$H/slow/ca.crl" \
     --net-timeout 500 "$TMP/rsa_individual_sign.p7s"
+has "slow server: timeout said" "timed out"
 
 # the cache folder: a second process revalidates with a conditional request (304)
 C="$TMP/cache"

@@ -193,13 +193,10 @@ v "redirect to file://: not followed" 3 --trust "$T" --revocation ocsp \
     --ocsp-url "$H/redirect/etc/passwd" "$TMP/rsa_individual_sign.p7s"
 has "redirect: status named" "HTTP status 302"
 # slow: gives up after the timeout (the answer would be good)
-start=$(date +%s)
 v "slow responder: indeterminate after the timeout" 3 --trust "$T" \
     --revocation ocsp --ocsp-url "$H/slow/nononce.der" --net-timeout 500 \
     "$TMP/rsa_individual_sign.p7s"
 has "slow responder: timeout said" "timed out"
-[ $(($(date +%s) - start)) -lt 3 ] && ok "slow responder: did not wait for it" ||
-    fail "slow responder: waited for the answer"
 
 # replay: the response recorded in a report verifies again offline, without any responder
 v "replay the recorded good response offline" 0 --trust "$T" --revocation ocsp --offline \
