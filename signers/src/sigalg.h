@@ -8,37 +8,6 @@
 
 #ifndef QTB_INTERNAL
 #error "internal header: build the library with QTB_INTERNAL defined"
-/* ---- helpers over the encoded form (shared by CRL, OCSP and timestamp code) --------------- */
-
-/* The three parts of SEQUENCE { tbs, AlgorithmIdentifier, BIT STRING } (pointers into `der`). */
-typedef struct qtb_signed_der {
-    const unsigned char *tbs; /* the signed TLV, tag and length included */
-    size_t tbs_len;
-    const unsigned char *tbs_body; /* its contents */
-    size_t tbs_body_len;
-    const unsigned char *alg_der; /* signatureAlgorithm TLV */
-    size_t alg_der_len;
-    const unsigned char *sig; /* signature bits (the BIT STRING without its unused-bits octet) */
-    size_t sig_len;
-} qtb_signed_der;
-
-/*
- * Split a signed object. `allow_trailing` admits fields after the signature (OCSP's
- * BasicOCSPResponse carries certificates there). QTB_EPARSE on anything that is not DER.
- */
-int qtb_signed_der_split(qtb_signed_der *out, const unsigned char *der, size_t der_len,
-                         bool allow_trailing) QTB_MUST_USE;
-/* Verify a split object's signature with `spki` (dispatching through qtb_sig_verify). */
-int qtb_sig_verify_signed_der(int *ok, const qtb_signed_der *sd, const X509_PUBKEY *spki);
-/* Certificate / CRL given as DER: also checks the inner signature algorithm equals the outer. */
-int qtb_sig_verify_cert_der(int *ok, const unsigned char *der, size_t der_len,
-                            const X509_PUBKEY *issuer_spki);
-int qtb_sig_verify_crl_der(int *ok, const unsigned char *der, size_t der_len,
-                           const X509_PUBKEY *issuer_spki);
-
-/* The dotted OID into buf (for "unsupported algorithm 1.2.398..." messages); never fails. */
-void qtb_sigalg_oid_text(char *buf, size_t cap, const ASN1_OBJECT *obj);
-
 #endif
 
 #include <stdbool.h>
