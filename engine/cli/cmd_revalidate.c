@@ -12,6 +12,8 @@
 #include <qtb/revalidate.h>
 #include <qtb/store.h>
 
+#include <qtb/report.h>
+
 #include "cli.h"
 #include "cli_trust.h"
 
@@ -34,24 +36,6 @@ static void usage(FILE *out)
             "  --json         print the report as JSON\n\n"
             "Exit codes: 0 the run completed (changes are results), 2 usage, I/O or store\n"
             "error.\n");
-}
-
-/* RFC 3339 in UTC ("Z"), or a date. */
-static int parse_time(int64_t *out, const char *s)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (p == NULL) {
-        p = strptime(s, "%Y-%m-%d", &tm);
-        if (p == NULL || *p != '\0') {
-            return -1;
-        }
-    } else if (strcmp(p, "Z") != 0 && strcmp(p, "z") != 0) {
-        return -1;
-    }
-    *out = (int64_t)timegm(&tm);
-    return 0;
 }
 
 int cmd_revalidate(int argc, char **argv)
@@ -86,7 +70,7 @@ int cmd_revalidate(int argc, char **argv)
             trust_dirs[ntrust++] = optarg;
             break;
         case 'a':
-            if (parse_time(&opts.at, optarg) != 0) {
+            if (qtb_time_parse(&opts.at, optarg) != 0) {
                 return cli_error(CMD, "--at: '%s' is not a time like 2026-01-31T00:00:00Z", optarg);
             }
             break;

@@ -68,44 +68,6 @@ static void usage(FILE *out)
             "error.\n");
 }
 
-/* RFC 3339 with a Z or ±hh:mm offset (the library's parser is internal to it). */
-static int parse_time(int64_t *out, const char *s)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (p == NULL) {
-        p = strptime(s, "%Y-%m-%d", &tm);
-        if (p == NULL || *p != '\0') {
-            return -1;
-        }
-        *out = (int64_t)timegm(&tm);
-        return 0;
-    }
-    if (*p == '.') {
-        p++;
-        while (*p >= '0' && *p <= '9') {
-            p++;
-        }
-    }
-    long offset = 0;
-    if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
-        offset = 0;
-    } else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
-        char *end = NULL;
-        long h = strtol(p + 1, &end, 10);
-        long m = strtol(p + 4, NULL, 10);
-        if (end != p + 3 || h > 23 || m > 59) {
-            return -1;
-        }
-        offset = (h * 3600 + m * 60) * (*p == '-' ? -1 : 1);
-    } else {
-        return -1;
-    }
-    *out = (int64_t)timegm(&tm) - offset;
-    return 0;
-}
-
 static int exit_code(qtb_indication ind)
 {
     switch (ind) {
@@ -233,7 +195,7 @@ int cmd_verify(int argc, char **argv)
             untrusted[nuntrusted++] = optarg;
             break;
         case 'a':
-            if (parse_time(&opts.at, optarg) != 0) {
+            if (qtb_time_parse(&opts.at, optarg) != 0) {
                 return cli_error(CMD,
                                  "--at wants an RFC 3339 time such as 2021-07-11T00:00:00Z, "
                                  "not '%s'",
