@@ -29,7 +29,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: qoltanba verify [--content FILE] [--trust DIR]... [--untrusted FILE]...\n"
-            "                       [--at TIME] [--no-chain] [--json]\n"
+            "                       [--at TIME] [--no-chain] [--allow-weak-crypto] [--json]\n"
             "                       [--revocation ocsp,crl] [--ocsp-url URL]\n"
             "                       [--net-timeout MS] [--crl-url URL] [--crl-cache DIR]\n"
             "                       [--crl-mirror URL] [--crl-ttl SECONDS] [--ocsp-response FILE]\n"
@@ -45,6 +45,8 @@ static void usage(FILE *out)
             "  --at TIME        validate as of TIME (RFC 3339, e.g. 2021-07-11T00:00:00Z)\n"
             "  --no-chain       check signature values only, not certificate paths (never\n"
             "                   TOTAL_PASSED; diagnostics)\n"
+            "  --allow-weak-crypto  also accept RSA/DSA keys under 1024 bits and MD5\n"
+            "                   signatures (off by default; for old archives and test corpora)\n"
             "  --revocation LIST revocation sources in the order asked: ocsp (the responder\n"
             "                   in each certificate's AIA), crl (the CRLs of the --trust\n"
             "                   folders, then those of the certificate's distribution\n"
@@ -151,6 +153,7 @@ int cmd_verify(int argc, char **argv)
         {"at", required_argument, NULL, 'a'},
         {"json", no_argument, NULL, 'j'},
         {"no-chain", no_argument, NULL, 'n'},
+        {"allow-weak-crypto", no_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {"untrusted", required_argument, NULL, 'u'},
         {"revocation", required_argument, NULL, 'r'},
@@ -204,6 +207,9 @@ int cmd_verify(int argc, char **argv)
             break;
         case 'j':
             json = true;
+            break;
+        case 'W':
+            opts.flags |= QTB_VERIFY_ALLOW_WEAK_CRYPTO;
             break;
         case 'n':
             opts.flags |= QTB_VERIFY_NO_CHAIN;

@@ -1001,8 +1001,8 @@ static int verify_parsed(verify_doc *d)
     return rc;
 }
 
-int qtb_cms_verify(qtb_report **out, const unsigned char *sig, size_t sig_len,
-                   const qtb_verify_options *opts)
+static int cms_verify_run(qtb_report **out, const unsigned char *sig, size_t sig_len,
+                          const qtb_verify_options *opts)
 {
     QTB_ASSERT_ARG(out != NULL && (sig != NULL || sig_len == 0));
     QTB_ASSERT_ARG(opts == NULL || opts->version == QTB_VERIFY_OPTIONS_VERSION);
@@ -1069,4 +1069,16 @@ done:
     }
     *out = d.rep;
     return 0;
+}
+
+/* The verification itself, under the crypto policy the caller asked for (sigalg.h). */
+int qtb_cms_verify(qtb_report **out, const unsigned char *sig, size_t sig_len,
+                   const qtb_verify_options *opts)
+{
+    unsigned policy =
+        opts != NULL && (opts->flags & QTB_VERIFY_ALLOW_WEAK_CRYPTO) ? QTB_SIGPOLICY_LEGACY : 0;
+    unsigned previous = qtb_sig_policy_enter(policy);
+    int rc = cms_verify_run(out, sig, sig_len, opts);
+    qtb_sig_policy_leave(previous);
+    return rc;
 }

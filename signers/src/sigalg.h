@@ -38,6 +38,17 @@ extern const qtb_sigalg_ops qtb_sigalg_openssl;
 /* Kazakh GOST 34.310-2004 / 34.10-2015 (gost_spki.c); also refuses legacy Tumar keys by name. */
 extern const qtb_sigalg_ops qtb_sigalg_gost;
 
+/*
+ * The crypto policy of the verification running on this thread. A verify entry point enters
+ * the policy its caller asked for (QTB_VERIFY_ALLOW_WEAK_CRYPTO) and leaves it before it
+ * returns, so every signature it checks (document, path, CRLs, OCSP, timestamps) follows one
+ * policy without threading a parameter through every layer. Default: strict.
+ */
+#define QTB_SIGPOLICY_LEGACY 0x1u /* accept RSA/DSA < 1024 bits and MD5/MD4/MD2 signatures */
+unsigned qtb_sig_policy_enter(unsigned policy); /* returns the previous policy */
+void qtb_sig_policy_leave(unsigned previous);
+unsigned qtb_sig_policy(void);
+
 /* Dispatch to the first backend that handles the key; QTB_EUNSUPPORTED if none does. */
 int qtb_sig_verify(int *ok, const X509_PUBKEY *spki, const X509_ALGOR *sigalg,
                    const unsigned char *tbs, size_t tbs_len, const unsigned char *sig,
