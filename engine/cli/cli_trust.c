@@ -1,30 +1,17 @@
 /* Loading --trust folders for the batch and revalidate commands. */
 #include <dirent.h>
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdint.h>
 
 #include <qtb/trust.h>
 
 #include "cli.h"
 #include "cli_trust.h"
 
-/* ---- trust ----------------------------------------------------------------------------------
- * TODO(trust): call qtb_trust_new/qtb_trust_add_dir/qtb_trust_free directly once the trust
- * module is merged into main. Until then they are looked up at run time, so this command links
- * and runs (without --trust) before the module exists. */
-typedef int (*trust_new_fn)(qtb_trust **);
-typedef int (*trust_add_dir_fn)(qtb_trust *, const char *);
-typedef void (*trust_free_fn)(qtb_trust *);
-
 void cli_trust_release(qtb_trust *t)
 {
-    trust_free_fn fr = (trust_free_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "qtb_trust_free");
-    if (t != NULL && fr != NULL) {
-        fr(t);
-    }
+    qtb_trust_free(t);
 }
 
 int cli_load_trust(const char *cmd, qtb_trust **out, char **dirs, int n)
@@ -33,17 +20,12 @@ int cli_load_trust(const char *cmd, qtb_trust **out, char **dirs, int n)
     if (n == 0) {
         return 0;
     }
-    trust_new_fn mk = (trust_new_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "qtb_trust_new");
-    trust_add_dir_fn add = (trust_add_dir_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "qtb_trust_add_dir");
-    if (mk == NULL || add == NULL) {
-        return cli_error(cmd, "--trust: this build has no trust module");
-    }
-    if (mk(out) != 0) {
+    if (qtb_trust_new(out) != 0) {
         return cli_lib_error(cmd, "trust set");
     }
     for (int i = 0; i < n; i++) {
-        if (add(*out, dirs[i]) != 0) {
-            cli_trust_release(*out);
+        if (qtb_trust_add_dir(*out, dirs[i]) != 0) {
+            qtb_trust_free(*out);
             *out = NULL;
             return cli_lib_error(cmd, dirs[i]);
         }

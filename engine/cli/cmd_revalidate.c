@@ -12,6 +12,9 @@
 #include <qtb/revalidate.h>
 #include <qtb/store.h>
 
+#include <qtb/report.h>
+#include <qtb/trust.h>
+
 #include "cli.h"
 #include "cli_trust.h"
 
@@ -34,24 +37,6 @@ static void usage(FILE *out)
             "  --json         print the report as JSON\n\n"
             "Exit codes: 0 the run completed (changes are results), 2 usage, I/O or store\n"
             "error.\n");
-}
-
-/* RFC 3339 in UTC ("Z"), or a date. */
-static int parse_time(int64_t *out, const char *s)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (p == NULL) {
-        p = strptime(s, "%Y-%m-%d", &tm);
-        if (p == NULL || *p != '\0') {
-            return -1;
-        }
-    } else if (strcmp(p, "Z") != 0 && strcmp(p, "z") != 0) {
-        return -1;
-    }
-    *out = (int64_t)timegm(&tm);
-    return 0;
 }
 
 int cmd_revalidate(int argc, char **argv)
@@ -86,7 +71,7 @@ int cmd_revalidate(int argc, char **argv)
             trust_dirs[ntrust++] = optarg;
             break;
         case 'a':
-            if (parse_time(&opts.at, optarg) != 0) {
+            if (qtb_time_parse(&opts.at, optarg) != 0) {
                 return cli_error(CMD, "--at: '%s' is not a time like 2026-01-31T00:00:00Z", optarg);
             }
             break;
@@ -140,6 +125,18 @@ int cmd_revalidate(int argc, char **argv)
         cli_trust_release(trust);
         return cli_lib_error(CMD, db);
     }
+    /* Stored CRLs of intake join the current ones (never as anchors). */
+    if (trust == NULL && qtb_trust_new(&trust) != 0) {
+        qtb_store_close(s);
+        return cli_lib_error(CMD, "trust set");
+    }
+    opts.trust = trust;
+    size_t stored_crls = 0;
+    if (qtb_store_add_evidence_crls(trust, &stored_crls, s) != 0) {
+        qtb_store_close(s);
+        cli_trust_release(trust);
+        return cli_lib_error(CMD, "stored evidence");
+    }
     qtb_revalidate_summary sum;
     char *out = NULL;
     if (qtb_store_revalidate(&sum, &out, s, &opts) != 0) {
@@ -151,8 +148,8 @@ int cmd_revalidate(int argc, char **argv)
             printf("%s\n", out);
         } else {
             printf("revalidation run %lld: %zu signature files checked, %zu changed, %zu "
-                   "unchanged%s%s\n",
-                   (long long)sum.run_id, sum.checked, sum.changed, sum.unchanged,
+                   "unchanged (with %zu CRLs from stored evidence)%s%s\n",
+                   (long long)sum.run_id, sum.checked, sum.changed, sum.unchanged, stored_crls,
                    report ? "; report: " : "", report ? report : "");
         }
         rc = CLI_OK;

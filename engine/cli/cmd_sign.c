@@ -15,6 +15,7 @@
 #include <qtb/p12.h>
 #include <qtb/report.h>
 #include <qtb/xmldsig.h>
+#include <qtb/tsp.h>
 
 #include "cli.h"
 
@@ -24,11 +25,14 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: qoltanba sign --p12 FILE [--password-file F | --password-env VAR]\n"
-            "                     [--detached] [--add-to CMS] [--pem | --base64] --out OUT INPUT\n"
+            "                     [--detached] [--add-to CMS] [--tsa URL [--tsa-policy OID]]\n"
+            "                     [--pem | --base64] --out OUT INPUT\n"
             "       qoltanba sign --timestamp-token TOKEN [--signer N] [--pem | --base64]\n"
             "                     --out OUT CMS\n"
             "       qoltanba sign --xml --p12 FILE [--password-file F | --password-env VAR]\n"
-            "                     --out OUT INPUT.xml\n\n"
+            "                     --out OUT INPUT.xml\n"
+            "       qoltanba sign --tsa URL [--tsa-policy OID] [--signer N] [--pem | --base64]\n"
+            "                     --out OUT CMS\n\n"
             "Sign INPUT as CMS SignedData (signed attributes contentType, messageDigest,\n"
             "signingTime; the signer certificate included) with the key of a PKCS#12 store:\n"
             "RSA or ECDSA with SHA-256, or a Kazakh GOST key (NCA's 34.10-2015/512 or\n"
@@ -41,6 +45,9 @@ static void usage(FILE *out)
             "  --add-to CMS           add a co-signer to an existing CMS (earlier signers are\n"
             "                         kept); INPUT is its detached content, or '-' if attached\n"
             "  --timestamp-token TOK  add an RFC 3161 token (DER) to signer N (default 1) of CMS\n"
+            "  --tsa URL              timestamp the new signature (or, without --p12, signer N\n"
+            "                         of CMS) at this RFC 3161 TSA: CAdES-T, as NCALayer does\n"
+            "  --tsa-policy OID       the TSA policy to ask for (NCA: 1.2.398.3.3.2.6.1)\n"
             "  --pem | --base64       output PEM or bare base64 (as NCALayer) instead of DER\n"
             "  --xml                  append an enveloped XMLDSig signature to INPUT.xml as\n"
             "                         NCALayer signXml does (URI=\"\", enveloped + C14N with\n"
@@ -103,6 +110,8 @@ typedef struct sign_args {
     const char *password_env;
     const char *add_to;
     const char *timestamp_token;
+    const char *tsa_url;
+    const char *tsa_policy;
     long signer_index;
     bool detached;
     bool xml;
@@ -223,6 +232,21 @@ done:
     return rc;
 }
 
+/* A copy of `cms` whose signer carries a token from the TSA (free with qtb_free_bytes). */
+static int stamp(const sign_args *a, const unsigned char *cms, size_t cms_len, unsigned char **out,
+                 size_t *out_len)
+{
+    qtb_tsa_options o = QTB_TSA_OPTIONS_INIT;
+    o.url = a->tsa_url;
+    o.policy_oid = a->tsa_policy;
+    o.retries = 1;
+    size_t index = a->p12 != NULL ? QTB_TSP_LAST_SIGNER : (size_t)(a->signer_index - 1);
+    if (qtb_cms_timestamp_signer(out, out_len, cms, cms_len, index, &o) != 0) {
+        return cli_lib_error(CMD, "timestamp");
+    }
+    return 0;
+}
+
 static int parse_args(sign_args *a, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -234,6 +258,8 @@ static int parse_args(sign_args *a, int argc, char **argv)
         {"add-to", required_argument, NULL, 'a'},
         {"timestamp-token", required_argument, NULL, 't'},
         {"signer", required_argument, NULL, 's'},
+        {"tsa", required_argument, NULL, 'T'},
+        {"tsa-policy", required_argument, NULL, 'P'},
         {"pem", no_argument, NULL, 'p'},
         {"base64", no_argument, NULL, 'b'},
         {"out", required_argument, NULL, 'o'},
@@ -267,6 +293,12 @@ static int parse_args(sign_args *a, int argc, char **argv)
             break;
         case 't':
             a->timestamp_token = optarg;
+            break;
+        case 'T':
+            a->tsa_url = optarg;
+            break;
+        case 'P':
+            a->tsa_policy = optarg;
             break;
         case 's': {
             char *end = NULL;
@@ -302,18 +334,28 @@ static int parse_args(sign_args *a, int argc, char **argv)
     if (a->out == NULL) {
         return cli_error(CMD, "--out is required");
     }
-    if (a->timestamp_token == NULL && a->p12 == NULL) {
+    if (a->timestamp_token == NULL && a->p12 == NULL && a->tsa_url == NULL) {
         return cli_error(CMD, "--p12 is required");
+    }
+    if (a->tsa_url != NULL && a->timestamp_token != NULL) {
+        return cli_error(CMD, "give either --tsa or --timestamp-token");
+    }
+    if (a->tsa_policy != NULL && a->tsa_url == NULL) {
+        return cli_error(CMD, "--tsa-policy needs --tsa");
+    }
+    if (a->tsa_url != NULL && a->p12 == NULL && (a->add_to != NULL || a->detached)) {
+        return cli_error(CMD, "--tsa without --p12 stamps an existing CMS: no --add-to or "
+                              "--detached");
     }
     if (a->timestamp_token != NULL && (a->p12 != NULL || a->add_to != NULL || a->detached)) {
         return cli_error(CMD, "--timestamp-token does not sign: use it without --p12, --add-to "
                               "and --detached");
     }
-    if (a->xml &&
-        (a->timestamp_token != NULL || a->add_to != NULL || a->detached || a->form != OUT_DER)) {
-        return cli_error(CMD, "--xml signs INPUT.xml in place: no --timestamp-token, --add-to, "
-                              "--detached, --pem or --base64 (sign a signed file to add a "
-                              "signer)");
+    if (a->xml && (a->timestamp_token != NULL || a->tsa_url != NULL || a->add_to != NULL ||
+                   a->detached || a->form != OUT_DER)) {
+        return cli_error(CMD, "--xml signs INPUT.xml in place: no --timestamp-token, --tsa, "
+                              "--add-to, --detached, --pem or --base64 (sign a signed file to "
+                              "add a signer)");
     }
     return 0;
 }
@@ -334,8 +376,24 @@ int cmd_sign(int argc, char **argv)
         rc = add_timestamp(&a, &der, &len);
     } else if (a.xml) {
         rc = sign_xml(&a, &der, &len);
-    } else {
+    } else if (a.p12 != NULL) {
         rc = sign_cms(&a, &der, &len);
+    } else { /* --tsa alone: stamp signer N of an existing CMS */
+        unsigned char *in = NULL;
+        size_t in_len = 0;
+        rc = cli_read_file(CMD, &in, &in_len, a.input, QTB_MAX_SIGNATURE_FILE);
+        if (rc == 0) {
+            rc = stamp(&a, in, in_len, &der, &len);
+        }
+        free(in);
+    }
+    if (rc == 0 && a.tsa_url != NULL && a.p12 != NULL && !a.xml) {
+        unsigned char *stamped = NULL;
+        size_t stamped_len = 0;
+        rc = stamp(&a, der, len, &stamped, &stamped_len);
+        qtb_free_bytes(der);
+        der = stamped;
+        len = stamped_len;
     }
     if (rc == 0) {
         rc = write_output(a.out, der, len, a.form);

@@ -25,42 +25,6 @@ static const char usage[] =
     "Exit status: 0 every CRL verifies and is current; 1 a CRL is expired, has a bad\n"
     "signature, no issuer in the folders, or cannot be used; 2 a folder cannot be loaded.\n";
 
-static bool digits(const char *s, size_t n, int *out)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            return false;
-        }
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-/* "2026-11-22T10:00:00Z" (UTC only, as written) into seconds since the epoch. */
-static int parse_time(time_t *out, const char *s)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-    if (strlen(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-        s[16] != ':' || s[19] != 'Z' || !digits(s, 4, &y) || !digits(s + 5, 2, &mo) ||
-        !digits(s + 8, 2, &d) || !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) ||
-        !digits(s + 17, 2, &sec) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-        sec > 60) {
-        return -1;
-    }
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    *out = timegm(&tm);
-    return 0;
-}
-
 static const char *str(const json_t *o, const char *key)
 {
     const char *v = json_string_value(json_object_get(o, key));
@@ -135,9 +99,11 @@ int cmd_trust(int argc, char **argv)
         if (strcmp(argv[i], "--json") == 0) {
             as_json = true;
         } else if (strcmp(argv[i], "--at") == 0 && i + 1 < argc) {
-            if (parse_time(&at, argv[++i]) != 0) {
+            int64_t at64 = 0;
+            if (qtb_time_parse(&at64, argv[++i]) != 0) {
                 return cli_error("trust", "--at wants a UTC time like 2026-11-22T10:00:00Z");
             }
+            at = (time_t)at64;
         } else if (argv[i][0] == '-') {
             return cli_error("trust", "unknown option %s (see --help)", argv[i]);
         } else {

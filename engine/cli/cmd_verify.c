@@ -14,6 +14,7 @@
 #include <qtb/error.h>
 #include <qtb/limits.h>
 #include <qtb/report.h>
+#include <qtb/revocation.h>
 #include <qtb/trust.h>
 #include <qtb/verify.h>
 
@@ -28,7 +29,11 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: qoltanba verify [--content FILE] [--trust DIR]... [--untrusted FILE]...\n"
-            "                       [--at TIME] [--no-chain] [--json] SIGNATURE\n\n"
+            "                       [--at TIME] [--no-chain] [--allow-weak-crypto] [--json]\n"
+            "                       [--revocation ocsp,crl] [--ocsp-url URL]\n"
+            "                       [--net-timeout MS] [--crl-url URL] [--crl-cache DIR]\n"
+            "                       [--crl-mirror URL] [--crl-ttl SECONDS] [--ocsp-response FILE]\n"
+            "                       [--offline] SIGNATURE\n\n"
             "Verify a CMS/PKCS#7 (DER, PEM or bare base64, as NCALayer returns it) or XMLDSig\n"
             "signature. Every signature in it gets an ETSI EN 319 102-1 indication.\n\n"
             "  --content FILE   the signed content of a detached CMS (streamed)\n"
@@ -40,47 +45,29 @@ static void usage(FILE *out)
             "  --at TIME        validate as of TIME (RFC 3339, e.g. 2021-07-11T00:00:00Z)\n"
             "  --no-chain       check signature values only, not certificate paths (never\n"
             "                   TOTAL_PASSED; diagnostics)\n"
+            "  --allow-weak-crypto  also accept RSA/DSA keys under 1024 bits and MD5\n"
+            "                   signatures (off by default; for old archives and test corpora)\n"
+            "  --revocation LIST revocation sources in the order asked: ocsp (the responder\n"
+            "                   in each certificate's AIA), crl (the CRLs of the --trust\n"
+            "                   folders, then those of the certificate's distribution\n"
+            "                   points). Without it, only the --trust CRLs are used\n"
+            "  --ocsp-url URL   ask this OCSP responder for every certificate (sources: ocsp\n"
+            "                   then crl unless --revocation says otherwise)\n"
+            "  --net-timeout MS give up on an OCSP responder or CRL server after MS ms (5000)\n"
+            "  --crl-url URL    download CRLs from URL instead of the distribution points\n"
+            "  --crl-mirror URL fetch every distribution point (full and delta CRLs) by its\n"
+            "                   file name under URL (a local mirror of crl.pki.gov.kz)\n"
+            "  --crl-cache DIR  keep downloaded CRLs in DIR (revalidated with conditional\n"
+            "                   requests; the last good copy is kept when a download is bad)\n"
+            "  --crl-ttl S      revalidate a downloaded CRL after S seconds (3600; 0: always)\n"
+            "  --ocsp-response FILE  an OCSP response recorded earlier (DER; repeatable), used\n"
+            "                   before asking any responder: with --offline and --at, replays a\n"
+            "                   validation from a report's revocationEvidence\n"
+            "  --offline        never use the network (OCSP is skipped and said so; --trust\n"
+            "                   CRLs and --crl-cache copies are used)\n"
             "  --json           print the report as JSON\n\n"
             "Exit codes: 0 TOTAL_PASSED, 1 TOTAL_FAILED, 3 INDETERMINATE, 2 usage or I/O "
             "error.\n");
-}
-
-/* RFC 3339 with a Z or ±hh:mm offset (the library's parser is internal to it). */
-static int parse_time(int64_t *out, const char *s)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (p == NULL) {
-        p = strptime(s, "%Y-%m-%d", &tm);
-        if (p == NULL || *p != '\0') {
-            return -1;
-        }
-        *out = (int64_t)timegm(&tm);
-        return 0;
-    }
-    if (*p == '.') {
-        p++;
-        while (*p >= '0' && *p <= '9') {
-            p++;
-        }
-    }
-    long offset = 0;
-    if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
-        offset = 0;
-    } else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
-        char *end = NULL;
-        long h = strtol(p + 1, &end, 10);
-        long m = strtol(p + 4, NULL, 10);
-        if (end != p + 3 || h > 23 || m > 59) {
-            return -1;
-        }
-        offset = (h * 3600 + m * 60) * (*p == '-' ? -1 : 1);
-    } else {
-        return -1;
-    }
-    *out = (int64_t)timegm(&tm) - offset;
-    return 0;
 }
 
 static int exit_code(qtb_indication ind)
@@ -161,10 +148,24 @@ static int load_trust(qtb_trust **out, qtb_trust **signer_certs, char **dirs, in
 int cmd_verify(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"content", required_argument, NULL, 'c'},   {"trust", required_argument, NULL, 't'},
-        {"at", required_argument, NULL, 'a'},        {"json", no_argument, NULL, 'j'},
-        {"no-chain", no_argument, NULL, 'n'},        {"help", no_argument, NULL, 'h'},
-        {"untrusted", required_argument, NULL, 'u'}, {NULL, 0, NULL, 0},
+        {"content", required_argument, NULL, 'c'},
+        {"trust", required_argument, NULL, 't'},
+        {"at", required_argument, NULL, 'a'},
+        {"json", no_argument, NULL, 'j'},
+        {"no-chain", no_argument, NULL, 'n'},
+        {"allow-weak-crypto", no_argument, NULL, 'W'},
+        {"help", no_argument, NULL, 'h'},
+        {"untrusted", required_argument, NULL, 'u'},
+        {"revocation", required_argument, NULL, 'r'},
+        {"ocsp-url", required_argument, NULL, 'o'},
+        {"offline", no_argument, NULL, 'f'},
+        {"net-timeout", required_argument, NULL, 'T'},
+        {"crl-url", required_argument, NULL, 'U'},
+        {"crl-mirror", required_argument, NULL, 'M'},
+        {"ocsp-response", required_argument, NULL, 'R'},
+        {"crl-cache", required_argument, NULL, 'C'},
+        {"crl-ttl", required_argument, NULL, 'L'},
+        {NULL, 0, NULL, 0},
     };
     qtb_verify_options opts = QTB_VERIFY_OPTIONS_INIT;
     char *trust_dirs[MAX_TRUST_DIRS];
@@ -172,6 +173,10 @@ int cmd_verify(int argc, char **argv)
     char *untrusted[MAX_TRUST_DIRS];
     int nuntrusted = 0;
     bool json = false;
+    qtb_revocation_options ropts = QTB_REVOCATION_OPTIONS_INIT;
+    bool want_rev = false;
+    char *recorded[MAX_TRUST_DIRS];
+    int nrecorded = 0;
     int c;
     optind = 1;
     opterr = 0;
@@ -193,7 +198,7 @@ int cmd_verify(int argc, char **argv)
             untrusted[nuntrusted++] = optarg;
             break;
         case 'a':
-            if (parse_time(&opts.at, optarg) != 0) {
+            if (qtb_time_parse(&opts.at, optarg) != 0) {
                 return cli_error(CMD,
                                  "--at wants an RFC 3339 time such as 2021-07-11T00:00:00Z, "
                                  "not '%s'",
@@ -203,8 +208,65 @@ int cmd_verify(int argc, char **argv)
         case 'j':
             json = true;
             break;
+        case 'W':
+            opts.flags |= QTB_VERIFY_ALLOW_WEAK_CRYPTO;
+            break;
         case 'n':
             opts.flags |= QTB_VERIFY_NO_CHAIN;
+            break;
+        case 'r':
+            if (qtb_revocation_parse_sources(ropts.sources, optarg) != 0) {
+                return cli_error(CMD, "--revocation: %s", qtb_error_last()->message);
+            }
+            want_rev = true;
+            break;
+        case 'o':
+            ropts.ocsp_url = optarg;
+            want_rev = true;
+            break;
+        case 'T': {
+            char *end = NULL;
+            long ms = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || ms < 1 || ms > 600000) {
+                return cli_error(CMD, "--net-timeout wants milliseconds (1..600000), not '%s'",
+                                 optarg);
+            }
+            ropts.timeout_ms = ms;
+            want_rev = true;
+            break;
+        }
+        case 'U':
+            ropts.crl_url = optarg;
+            want_rev = true;
+            break;
+        case 'R':
+            if (nrecorded == MAX_TRUST_DIRS) {
+                return cli_error(CMD, "at most %d --ocsp-response files", MAX_TRUST_DIRS);
+            }
+            recorded[nrecorded++] = optarg;
+            want_rev = true;
+            break;
+        case 'M':
+            ropts.crl_mirror = optarg;
+            want_rev = true;
+            break;
+        case 'C':
+            ropts.crl_cache_dir = optarg;
+            want_rev = true;
+            break;
+        case 'L': {
+            char *end = NULL;
+            long sec = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || sec < 0 || sec > 30L * 86400) {
+                return cli_error(CMD, "--crl-ttl wants seconds (0..2592000), not '%s'", optarg);
+            }
+            ropts.crl_ttl_s = sec == 0 ? -1 : sec;
+            want_rev = true;
+            break;
+        }
+        case 'f':
+            ropts.flags |= QTB_REV_OFFLINE;
+            want_rev = true;
             break;
         case 'h':
             usage(stdout);
@@ -223,6 +285,7 @@ int cmd_verify(int argc, char **argv)
     unsigned char *sig = NULL;
     size_t sig_len = 0;
     qtb_trust *trust = NULL;
+    qtb_revocation *rev = NULL;
     qtb_trust *signer_certs = NULL;
     qtb_report *rep = NULL;
     char *doc = NULL;
@@ -238,6 +301,26 @@ int cmd_verify(int argc, char **argv)
     }
     if (load_trust(&trust, &signer_certs, trust_dirs, ntrust, untrusted, nuntrusted) != 0) {
         goto done;
+    }
+    if (want_rev) {
+        if (qtb_revocation_new(&rev, &ropts) != 0) {
+            rc = cli_lib_error(CMD, "revocation");
+            goto done;
+        }
+        for (int i = 0; i < nrecorded; i++) {
+            unsigned char *der = NULL;
+            size_t der_len = 0;
+            if (cli_read_file(CMD, &der, &der_len, recorded[i], QTB_MAX_OCSP_RESPONSE) != 0) {
+                goto done;
+            }
+            int arc = qtb_revocation_add_ocsp_response(rev, der, der_len);
+            free(der);
+            if (arc != 0) {
+                rc = cli_lib_error(CMD, recorded[i]);
+                goto done;
+            }
+        }
+        qtb_trust_set_revocation(trust, rev);
     }
     opts.trust = trust;
     opts.signer_certs = signer_certs;
@@ -271,6 +354,7 @@ done:
     qtb_report_free(rep);
     qtb_trust_free(signer_certs);
     qtb_trust_free(trust);
+    qtb_revocation_free(rev);
     free(sig);
     return rc;
 }

@@ -393,3 +393,8 @@ int qtb_time_parse_rfc3339(int64_t *out, const char *s)
     *out = (int64_t)t - offset;
     return 0;
 }
+
+int qtb_time_parse(int64_t *out, const char *s)
+{
+    return qtb_time_parse_rfc3339(out, s);
+}

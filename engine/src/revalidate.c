@@ -1,9 +1,8 @@
 /*
  * Re-validation of the archive: every intake validation is verified again from the stored bytes
  * and recorded under a revalidation run; what changed is reported (CSV, JSON or PDF).
- * TODO(trust): also hand the stored evidence (validation_evidence: certificates, CRLs) to the
- * verifier so a validation can be replayed at its original time without the original folders;
- * that needs a qtb_trust built from memory, which the trust module does not offer yet.
+ * The stored CRLs (evidence of intake) join the caller's trust set through
+ * qtb_store_add_evidence_crls, so "stored evidence plus the current CRLs" is what decides.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,10 +17,43 @@
 #include <qtb/revalidate.h>
 
 #include "pipeline_int.h"
+#include "trust_int.h"
 #include "report_int.h"
 #include "store_int.h"
 
 #define REVALIDATE_COMMIT_EVERY 256
+
+int qtb_store_add_evidence_crls(qtb_trust *t, size_t *added_out, qtb_store *s)
+{
+    QTB_ASSERT_ARG(t != NULL && s != NULL);
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    size_t added = 0;
+    QTB_TRY(
+        qtb_store_prepare(s, &st, "SELECT id, der FROM evidence WHERE kind = 'CRL' ORDER BY id"));
+    for (;;) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_DONE) {
+            break;
+        }
+        if (step != SQLITE_ROW) {
+            rc = qtb_store_fail(s, "reading stored CRLs");
+            goto done;
+        }
+        char name[64];
+        snprintf(name, sizeof(name), "stored evidence #%lld",
+                 (long long)sqlite3_column_int64(st, 0));
+        QTB_TRY_GOTO(qtb_trust_add_mem(t, sqlite3_column_blob(st, 1),
+                                       (size_t)sqlite3_column_bytes(st, 1), name));
+        added++;
+    }
+    if (added_out != NULL) {
+        *added_out = added;
+    }
+done:
+    sqlite3_finalize(st);
+    return rc;
+}
 
 static int64_t *collect_ids(qtb_store *s, size_t *n, int *rc)
 {

@@ -37,6 +37,7 @@
 
 #include "internal.h"
 #include "report_int.h"
+#include "revocation_int.h"
 #include "sigalg.h"
 #include "trust_priv.h"
 
@@ -55,6 +56,9 @@ void qtb_path_result_dispose(qtb_path_result *r)
         return;
     }
     sk_X509_pop_free(r->chain, X509_free);
+    for (size_t i = 0; i < r->nevidence; i++) {
+        qtb_free(r->evidence[i].der);
+    }
     qtb_path_result_init(r);
 }
 
@@ -604,12 +608,24 @@ static const char *reason_name(int reason)
 }
 
 static int check_revocation(verdict *v, qtb_path_result *out, const pctx *c, X509 *x, X509 *issuer,
-                            const unsigned char issuer_fp[QTB_FP_LEN], bool leaf, const char *label,
-                            int64_t sig_time, int64_t now)
+                            const unsigned char issuer_fp[QTB_FP_LEN], bool leaf, bool anchor,
+                            const char *label, int64_t sig_time, int64_t now)
 {
     qtb_rev_result rr;
     bool is_ca = (X509_get_extension_flags(x) & EXFLAG_CA) != 0;
-    QTB_TRY(qtb_crl_check(&rr, c->t, x, issuer, issuer_fp, is_ca, sig_time, now));
+    /* the trust set's CRLs, or the online sources in their order when configured */
+    QTB_TRY(qtb_rev_check(&rr, c->t, x, issuer, issuer_fp, is_ca, anchor, sig_time, now));
+    if (rr.ocsp_der != NULL) {
+        if (out->nevidence < QTB_MAX_CHAIN_DEPTH) {
+            qtb_rev_evidence *e = &out->evidence[out->nevidence++];
+            e->der = rr.ocsp_der;
+            e->der_len = rr.ocsp_der_len;
+            snprintf(e->url, sizeof(e->url), "%s", rr.ocsp_url);
+        } else {
+            qtb_free(rr.ocsp_der);
+        }
+        rr.ocsp_der = NULL;
+    }
     char at[32], when[32];
     switch (rr.status) {
     case QTB_REV_REVOKED:
@@ -684,15 +700,15 @@ static int validate_path(qtb_path_result *out, const pctx *c, int64_t sig_time, 
     }
     for (size_t i = 0; i + 1 < n; i++) {
         QTB_TRY(check_revocation(&v, out, c, c->chain[i]->x, c->chain[i + 1]->x,
-                                 c->chain[i + 1]->fp, i == 0, c->chain[i]->meta->label, sig_time,
-                                 now));
+                                 c->chain[i + 1]->fp, i == 0, false, c->chain[i]->meta->label,
+                                 sig_time, now));
     }
     X509 *anchor = c->chain[n - 1]->x;
     /* by name, not EXFLAG_SS: OpenSSL cannot tell a GOST root's self-signature */
     if (!is_self_issued(anchor)) {
         const qtb_tcert *iss = anchor_issuer(c->t, anchor);
         if (iss != NULL) {
-            QTB_TRY(check_revocation(&v, out, c, anchor, iss->x, iss->fp, n == 1,
+            QTB_TRY(check_revocation(&v, out, c, anchor, iss->x, iss->fp, n == 1, true,
                                      c->chain[n - 1]->meta->label, sig_time, now));
         }
     }

@@ -148,8 +148,8 @@ static int check_key_size(EVP_PKEY *pkey)
     int id = EVP_PKEY_get_base_id(pkey);
     if (id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS || id == EVP_PKEY_DSA) {
         int bits = EVP_PKEY_get_bits(pkey);
-        QTB_ENSURE(bits >= QTB_MIN_RSA_BITS, QTB_EUNSUPPORTED,
-                   "%s key of %d bits is too small (at least %d required)",
+        QTB_ENSURE(bits >= QTB_MIN_RSA_BITS || (qtb_sig_policy() & QTB_SIGPOLICY_LEGACY),
+                   QTB_EUNSUPPORTED, "%s key of %d bits is too small (at least %d required)",
                    id == EVP_PKEY_DSA ? "DSA" : "RSA", bits, QTB_MIN_RSA_BITS);
     }
     return 0;
@@ -195,12 +195,13 @@ static int openssl_verify(int *ok, const X509_PUBKEY *spki, const X509_ALGOR *si
         qtb_sigalg_oid_text(oid, sizeof(oid), sigobj);
         return QTB_FAIL(QTB_EUNSUPPORTED, "unsupported signature algorithm %s", oid);
     }
-    if (digest_is_weak(mdnid)) {
+    bool legacy = (qtb_sig_policy() & QTB_SIGPOLICY_LEGACY) != 0;
+    if (digest_is_weak(mdnid) && !legacy) {
         return QTB_FAIL(QTB_EUNSUPPORTED, "weak signature algorithm %s is not accepted",
                         OBJ_nid2sn(signid));
     }
     bool pure = pknid == NID_ED25519 || pknid == NID_ED448;
-    if (!pure && !digest_is_known(mdnid)) {
+    if (!pure && !digest_is_known(mdnid) && !(legacy && digest_is_weak(mdnid))) {
         qtb_sigalg_oid_text(oid, sizeof(oid), sigobj);
         return QTB_FAIL(QTB_EUNSUPPORTED, "unsupported signature algorithm %s", oid);
     }

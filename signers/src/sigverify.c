@@ -277,3 +277,22 @@ int qtb_sig_verify_crl(int *ok, const X509_CRL *crl, const X509 *issuer)
     OPENSSL_free(der);
     return rc;
 }
+
+static _Thread_local unsigned tls_policy;
+
+unsigned qtb_sig_policy_enter(unsigned policy)
+{
+    unsigned previous = tls_policy;
+    tls_policy = policy;
+    return previous;
+}
+
+void qtb_sig_policy_leave(unsigned previous)
+{
+    tls_policy = previous;
+}
+
+unsigned qtb_sig_policy(void)
+{
+    return tls_policy;
+}

@@ -17,6 +17,7 @@
 
 #include <openssl/x509.h>
 
+#include <qtb/limits.h>
 #include <qtb/report.h>
 #include <qtb/trust.h>
 
@@ -31,6 +32,13 @@
 #define QTB_EKU_NCA_ROLE 0x10u         /* under 1.2.398.3.3.4.1 (holder and role, kz-pki §3.2) */
 #define QTB_EKU_OTHER 0x20u            /* anything else */
 
+/* An OCSP response used for a verdict, as received (revocation.c), kept for the record. */
+typedef struct qtb_rev_evidence {
+    unsigned char *der; /* qtb_malloc'd */
+    size_t der_len;
+    char url[128];
+} qtb_rev_evidence;
+
 typedef struct qtb_path_result {
     qtb_indication indication; /* TOTAL_PASSED only when the whole path checked out */
     qtb_subindication sub;
@@ -42,6 +50,9 @@ typedef struct qtb_path_result {
      */
     int64_t revocation_time;
     unsigned leaf_eku; /* QTB_EKU_* bits */
+    /* online revocation answers the verdict rests on, leaf first; owned */
+    qtb_rev_evidence evidence[QTB_MAX_CHAIN_DEPTH];
+    size_t nevidence;
 } qtb_path_result;
 
 /*
@@ -80,7 +91,13 @@ typedef struct qtb_path_result {
  * is fresh: thisUpdate >= sig_time or now <= nextUpdate; otherwise TRY_LATER. CRLs of the
  * issuer exist but none is usable (bad signature, unknown critical extension, issuer without
  * cRLSign): TRY_LATER, naming why. No CRL of the issuer at all: not checked, said in the
- * message, not a failure. Delta CRLs are not used yet.
+ * message, not a failure. Delta CRLs are not used yet (in the trust set's CRLs).
+ *
+ * With a qtb_revocation attached to `t` (qtb_trust_set_revocation, revocation.h), each
+ * certificate below the anchor is checked from its sources in their order instead (OCSP, then
+ * these CRLs and the downloaded ones, full and delta); anchors only from these CRLs. A source
+ * that fails never decides: when none decides, TRY_LATER. The OCSP responses used are kept in
+ * out->evidence.
  *
  * Cached inside `t` across calls (thread-safe): the verdict of each certificate and CRL
  * signature, keyed by the SHA-256 of the signed object and of the signer's certificate.

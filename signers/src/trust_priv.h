@@ -1,6 +1,6 @@
 /*
  * Inside the trust set: shared by trust.c (loading, cache), path.c (building and validating
- * paths) and crl.c (revocation). Nothing outside these three files includes it.
+ * paths) and crl.c (revocation), and by the online revocation sources (revocation_int.h).
  */
 #ifndef QTB_TRUST_PRIV_H
 #define QTB_TRUST_PRIV_H
@@ -83,8 +83,9 @@ struct qtb_trust {
     size_t nuntrusted, untrusted_cap;
     qtb_tcrl *crls;
     size_t ncrls, crls_cap;
-    EVP_MD *sha256;       /* fetched once: no per-call method-store lookups */
-    qtb_sig_cache *cache; /* mutable behind a const qtb_trust: its own lock */
+    EVP_MD *sha256;             /* fetched once: no per-call method-store lookups */
+    qtb_sig_cache *cache;       /* mutable behind a const qtb_trust: its own lock */
+    struct qtb_revocation *rev; /* online revocation (revocation.c), borrowed; NULL: CRLs only */
 };
 
 /* SHA-256 of bytes with the trust set's prefetched digest. */
@@ -121,6 +122,10 @@ typedef struct qtb_rev_result {
     int64_t revocation_time;
     int reason; /* CRL reason code, -1 when none */
     char note[200];
+    /* the OCSP response that decided (qtb_malloc'd, the receiver frees it), else NULL */
+    unsigned char *ocsp_der;
+    size_t ocsp_der_len;
+    char ocsp_url[128];
 } qtb_rev_result;
 
 /* Read what decides whether a CRL can be used (extensions, scope); once, when it is loaded. */

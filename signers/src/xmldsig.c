@@ -1798,8 +1798,8 @@ static int load_pinned(verify_ctx *x)
     return rc;
 }
 
-int qtb_xml_verify(qtb_report **out, const unsigned char *xml, size_t xml_len,
-                   const qtb_verify_options *opts)
+static int xml_verify_run(qtb_report **out, const unsigned char *xml, size_t xml_len,
+                          const qtb_verify_options *opts)
 {
     static const qtb_verify_options defaults = QTB_VERIFY_OPTIONS_INIT;
     QTB_ASSERT_ARG(out != NULL);
@@ -1873,4 +1873,16 @@ done:
     }
     *out = r;
     return 0;
+}
+
+/* The verification itself, under the crypto policy the caller asked for (sigalg.h). */
+int qtb_xml_verify(qtb_report **out, const unsigned char *xml, size_t xml_len,
+                   const qtb_verify_options *opts)
+{
+    unsigned policy =
+        opts != NULL && (opts->flags & QTB_VERIFY_ALLOW_WEAK_CRYPTO) ? QTB_SIGPOLICY_LEGACY : 0;
+    unsigned previous = qtb_sig_policy_enter(policy);
+    int rc = xml_verify_run(out, xml, xml_len, opts);
+    qtb_sig_policy_leave(previous);
+    return rc;
 }

@@ -49,4 +49,31 @@ expect_rc "batch" 0 "$QTB" batch --db "$TMP/b.db" "$TMP/inbox"
 expect_rc "revalidate the batch store" 0 "$QTB" revalidate --db "$TMP/b.db" --json
 json_eq "batch store unchanged" "$TMP/out" "(d['summary']['checked'], d['summary']['changed'])" "(2, 0)"
 
+# Stored evidence: intake recorded the CRLs of the trust folder; re-validating against anchors
+# only (the current CRLs unavailable) must still find the revoked signer through them.
+PKI=$FIX/pki
+mkdir -p "$TMP/anchors" "$TMP/inbox2/revoked/attachments"
+cp "$PKI/trust/rsa/root.pem" "$PKI/trust/rsa/ca.pem" "$TMP/anchors/"
+cp "$QTB_SOURCE_DIR/fixtures/applicants/np-kurmangaliyeva-pki-kk.xml" "$TMP/inbox2/revoked/applicant.xml"
+"$QTB" questionnaire --allow-findings --out "$TMP/q.pdf" "$TMP/inbox2/revoked/applicant.xml" >/dev/null
+"$QTB" sign --p12 "$PKI/p12/rsa_revoked.p12" --password-file "$PKI/password.txt" --detached \
+    --out "$TMP/inbox2/revoked/questionnaire.pdf.cms" "$TMP/q.pdf"
+cp -r "$TMP/inbox2" "$TMP/inbox3"
+expect_rc "batch with CRLs (stored as evidence)" 0 "$QTB" batch --db "$TMP/ev.db" --trust "$PKI/trust/rsa" "$TMP/inbox2"
+got=$(sql "$TMP/ev.db" "SELECT subindication FROM validations WHERE run_id IS NULL")
+if [ "$got" = REVOKED ]; then ok "intake: REVOKED"; else fail "intake: $got"; fi
+expect_rc "revalidate against anchors only" 0 "$QTB" revalidate --db "$TMP/ev.db" --trust "$TMP/anchors"
+if grep -q "0 changed" "$TMP/out" && grep -Eq "with [1-9][0-9]* CRLs from stored evidence" "$TMP/out"; then
+    ok "the stored CRL still proves the revocation"
+else
+    fail "revalidation with stored evidence: $(cat "$TMP/out")"
+fi
+got=$(sql "$TMP/ev.db" "SELECT subindication FROM validations WHERE run_id = 1")
+if [ "$got" = REVOKED ]; then ok "run 1: REVOKED"; else fail "run 1: $got"; fi
+# Twin: intake without CRLs stores no CRL evidence, so the same re-validation cannot see it.
+expect_rc "batch with anchors only" 0 "$QTB" batch --db "$TMP/noev.db" --trust "$TMP/anchors" "$TMP/inbox3"
+expect_rc "revalidate with the current CRLs" 0 "$QTB" revalidate --db "$TMP/noev.db" --trust "$PKI/trust/rsa" --json
+json_eq "the current CRL reveals the revocation as a change" "$TMP/out" \
+    "(d['summary']['changed'], d['changes'][0]['after']['subindication'])" "(1, 'REVOKED')"
+
 finish

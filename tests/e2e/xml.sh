@@ -160,4 +160,20 @@ EOF
         "SIG_CRYPTO_FAILURE"
 fi
 
+# Crypto policy: an MD5-signed CA certificate is refused by default, accepted on request.
+if need_shared; then
+    phaos=$SHARED/conformance/xmldsig/xmlsec/phaos-xmldsig-three
+    mkdir -p "$TMP/phaos-trust"
+    cp "$phaos/certs/rsa-ca-cert.der" "$TMP/phaos-trust/ca.der"
+    expect_rc "RSA-MD5 CA refused by default" 3 "$QTB" verify --trust "$TMP/phaos-trust" \
+        --at 2009-01-01T10:00:00Z "$phaos/signature-rsa-enveloped.xml"
+    if grep -q "weak signature algorithm RSA-MD5" "$TMP/out"; then
+        ok "the refusal names md5WithRSAEncryption"
+    else
+        fail "the refusal does not name the algorithm: $(head -c 300 "$TMP/out")"
+    fi
+    expect_rc "RSA-MD5 CA accepted with --allow-weak-crypto" 0 "$QTB" verify --allow-weak-crypto \
+        --trust "$TMP/phaos-trust" --at 2009-01-01T10:00:00Z "$phaos/signature-rsa-enveloped.xml"
+fi
+
 finish

@@ -28,5 +28,6 @@
 #define QTB_MAX_SUBMISSION_BYTES (256u << 20) /**< all files of one submission together */
 #define QTB_MAX_INBOX_ENTRIES 1000000u        /**< submission folders in one inbox */
 #define QTB_MAX_REMARK 4096u                  /**< a reviewer's remark, bytes */
+#define QTB_MAX_OCSP_RESPONSE (1u << 20)      /**< one OCSP response fetched over HTTP */
 
 #endif

@@ -79,6 +79,14 @@ QTB_API const char *qtb_report_signature_message(const qtb_report *r, size_t i);
  */
 QTB_API int qtb_report_to_json(char **out, const qtb_report *r) QTB_MUST_USE;
 
+/**
+ * Parse a time as the CLI and the HTTP API take it: RFC 3339 with `Z` or a `±hh:mm` offset
+ * (fractions of a second ignored), or a bare date meaning midnight UTC.
+ * @param out seconds since the epoch.
+ * @return 0, or QTB_EPARSE with a message showing the expected form.
+ */
+QTB_API int qtb_time_parse(int64_t *out, const char *s) QTB_MUST_USE;
+
 /** Free a string returned by the library. */
 QTB_API void qtb_string_free(char *s);
 

@@ -20,6 +20,7 @@
 #include <qtb/common.h>
 #include <qtb/questionnaire.h> /* qtb_applicant_kind */
 #include <qtb/report.h>        /* qtb_string_free */
+#include <qtb/trust.h>
 
 QTB_BEGIN_DECLS
 
@@ -165,6 +166,16 @@ QTB_API int qtb_store_record(qtb_store *s, int64_t *id_out, const qtb_submission
  */
 QTB_API int qtb_store_put_evidence(int64_t *id_out, qtb_store *s,
                                    const qtb_sub_evidence *e) QTB_MUST_USE;
+
+/**
+ * Add every CRL stored as evidence to a trust set, so a re-validation sees the revocation data of
+ * intake beside the current CRLs (the newest usable CRL of each issuer decides). Stored
+ * certificates are not added: evidence never becomes a trust anchor. Set-up only: call before
+ * other threads validate with `t`.
+ * @param added_out how many CRLs were added (may be NULL).
+ * @return 0, QTB_ESTORE, QTB_ENOMEM, QTB_EPARSE (a stored CRL no longer parses).
+ */
+QTB_API int qtb_store_add_evidence_crls(qtb_trust *t, size_t *added_out, qtb_store *s) QTB_MUST_USE;
 
 /** Link stored evidence rows to every intake validation of a submission. @return 0, ESTORE. */
 QTB_API int qtb_store_link_evidence(qtb_store *s, int64_t submission_id, const int64_t *ids,

@@ -32,6 +32,10 @@ QTB_API void qtb_cert_cache_free(qtb_cert_cache *c);
 /** XML: accept HMAC SignatureMethods, checked with `hmac_key`. Off by default: a shared secret
  *  proves nothing about who signed a document (conformance vectors and SAML-style tests only). */
 #define QTB_VERIFY_ALLOW_HMAC 0x2u
+/** Legacy crypto policy: also accept RSA/DSA keys under 1024 bits and MD5/MD4/MD2 signatures
+ *  (certificates, CRLs and document signatures). Off by default: only for re-checking old
+ *  archives or test corpora made with such keys (`qoltanba verify --allow-weak-crypto`). */
+#define QTB_VERIFY_ALLOW_WEAK_CRYPTO 0x4u
 
 typedef struct qtb_verify_options {
     unsigned version;             /**< QTB_VERIFY_OPTIONS_VERSION */
