@@ -278,6 +278,28 @@ expect_rc "XML: a second GOST signature" 0 "$QTB" sign --xml --p12 "$EMP" --pass
 vj "XML: two GOST signatures verify" 0 "$TMP/t2015" "$TMP/two.xml"
 json_eq "XML: two signatures" "$TMP/j.json" "len(d['signatures'])" 2
 
+# A timestamp token added to a GOST CMS (OpenSSL re-encodes the CMS: the GOST signature must
+# survive it); NCA's real token is over another signature, so its imprint is refused.
+python3 - "$R/cms/gost2015_legal_ceo_attached_tsp.p7s" "$TMP/token.der" <<'EOF'
+import sys
+b = open(sys.argv[1], "rb").read()
+def tlv(b, i):
+    n = b[i + 1]
+    if n < 0x80:
+        return i + 2, i + 2 + n
+    k = n & 0x7f
+    return i + 2 + k, i + 2 + k + int.from_bytes(b[i + 2:i + 2 + k], "big")
+oid = bytes.fromhex("060b2a864886f70d010910020e")
+s = tlv(b, b.index(oid) + len(oid))[0]
+open(sys.argv[2], "wb").write(b[s:tlv(b, s)[1]])
+EOF
+expect_rc "add a timestamp token to a GOST CMS" 0 "$QTB" sign --timestamp-token "$TMP/token.der" \
+    --out "$TMP/with_ts.p7s" "$TMP/gost2015_legal_ceo_valid_2026.p7s"
+vj "GOST CMS with a foreign token" 0 "$TMP/t2015" "$TMP/with_ts.p7s"
+json_eq "foreign token: imprint refused, GOST signature intact" "$TMP/j.json" \
+    "d['signatures'][0]['timestamp']['indication'] + ' ' + d['signatures'][0]['checks']['signatureValue'] + ' ' + str('not over this signature' in d['signatures'][0]['timestamp']['message'])" \
+    "FAILED PASSED True"
+
 # ---- unknown GOST variants: INDETERMINATE / CRYPTO_CONSTRAINTS_FAILURE, named ----------------
 python3 - "$TMP/gost2015_individual_valid_2026.p7s" "$TMP" <<'EOF'
 import sys
