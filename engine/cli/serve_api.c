@@ -656,6 +656,12 @@ done:
 
 static void page(const serve_req *q, serve_resp *r)
 {
+    if (strcmp(q->path, "/favicon.ico") == 0) {
+        r->bytes = (unsigned char *)"";
+        r->bytes_static = true;
+        r->status = 204; /* no icon: say so rather than 404 in every browser console */
+        return;
+    }
     const char *path = strcmp(q->path, "/") == 0 ? "/index.html" : q->path;
     for (size_t i = 0; i < sizeof(serve_web_files) / sizeof(*serve_web_files); i++) {
         if (strcmp(serve_web_files[i].path, path) == 0) {

@@ -90,6 +90,7 @@ serve_route serve_route_of(const char *path, int64_t *id)
         {"/index.html", ROUTE_PAGE},
         {"/app.js", ROUTE_PAGE},
         {"/style.css", ROUTE_PAGE},
+        {"/favicon.ico", ROUTE_PAGE},
         {"/health", ROUTE_HEALTH},
         {"/metrics", ROUTE_METRICS},
         {"/cms/verify", ROUTE_CMS_VERIFY},
