@@ -16,6 +16,18 @@ function check(name, cond, detail) {
   if (cond) { passed++; console.log('ok   ' + name); } else { failed++; console.log('FAIL ' + name + (detail ? ': ' + detail : '')); }
 }
 
+// Click, then wait for the page to react. Chromium's PDF viewer, loading in the iframe above the
+// buttons, can scroll the page between Playwright's scroll-into-view and its click, so the click
+// lands elsewhere: retried (at most 3 times) until the reaction shows.
+async function clickUntil(page, selector, reacted) {
+  for (let i = 0; i < 3; i++) {
+    await page.click(selector);
+    const ok = await page.waitForFunction(reacted, null, { timeout: 3000 }).then(() => true, () => false);
+    if (ok) return true;
+  }
+  return false;
+}
+
 (async () => {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'qtb-chromium-'));
   // A fresh profile (--user-data-dir) per run, passed the way Playwright wants it.
@@ -67,11 +79,11 @@ function check(name, cond, detail) {
     const size = Number(await page.getAttribute('#d-pdf-frame', 'data-size'));
     check('questionnaire PDF loaded', size > 1000, String(size));
     // Return needs a remark.
-    await page.click('#return');
-    check('return without a remark is refused', (await page.textContent('#d-message')).length > 0 && await page.isVisible('#decide'));
+    const refused = await clickUntil(page, '#return', () => document.getElementById('d-message').textContent.length > 0);
+    check('return without a remark is refused', refused && await page.isVisible('#decide'),
+          `message "${await page.textContent('#d-message')}", detail visible ${await page.isVisible('#detail')}`);
     await page.fill('#remark', 'Приложите скан паспорта');
-    await page.click('#return');
-    await page.waitForFunction(() => document.getElementById('decide').hidden);
+    await clickUntil(page, '#return', () => document.getElementById('decide').hidden);
     check('returned', (await page.textContent('#d-summary')).includes('RETURNED'));
     check('history shows the remark', (await page.textContent('#d-history')).includes('Приложите скан паспорта'));
 
