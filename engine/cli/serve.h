@@ -67,7 +67,8 @@ typedef struct serve_server {
     int64_t *evidence_ids; /* the trust folders' CRLs, stored once at start */
     size_t nevidence;
     /* live state */
-    atomic_long active; /* requests between their first callback and their completion */
+    atomic_long active;       /* requests between their first callback and their completion */
+    atomic_size_t body_bytes; /* request bodies held now (bounded by QTB_MAX_HTTP_BODIES) */
     serve_metrics metrics;
     double started;
 } serve_server;
@@ -82,6 +83,7 @@ typedef struct serve_req {
     unsigned char *body;
     size_t len, cap;
     bool too_big;
+    bool busy;   /* the server holds too many bodies: 503 */
     bool secret; /* the body holds a password: wiped when freed */
     const serve_token *who;
 } serve_req;

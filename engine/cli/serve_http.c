@@ -281,7 +281,7 @@ static serve_req *req_new(serve_server *s, const char *method, const char *url)
     return q;
 }
 
-static bool body_append(serve_req *q, const char *data, size_t n)
+static bool body_append(serve_server *s, serve_req *q, const char *data, size_t n)
 {
     if (q->too_big || n > QTB_MAX_HTTP_BODY - q->len) {
         q->too_big = true;
@@ -292,10 +292,18 @@ static bool body_append(serve_req *q, const char *data, size_t n)
         while (cap < q->len + n + 1) {
             cap *= 2;
         }
+        /* All bodies together stay under QTB_MAX_HTTP_BODIES, or this one gets a 503. */
+        size_t grow = cap - q->cap;
+        if (atomic_fetch_add(&s->body_bytes, grow) + grow > QTB_MAX_HTTP_BODIES) {
+            atomic_fetch_sub(&s->body_bytes, grow);
+            q->busy = true;
+            return false;
+        }
         /* Not realloc: a body holding a password is wiped before its old copy is freed. */
         unsigned char *b = malloc(cap);
         if (b == NULL) {
-            q->too_big = true;
+            atomic_fetch_sub(&s->body_bytes, grow);
+            q->busy = true;
             return false;
         }
         if (q->body != NULL) {
@@ -336,14 +344,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*upload_size != 0) {
-        if (!q->too_big) {
-            (void)body_append(q, upload_data, *upload_size);
+        if (!q->too_big && !q->busy) {
+            (void)body_append(s, q, upload_data, *upload_size);
         }
         *upload_size = 0;
         return MHD_YES;
     }
     if (q->too_big) {
         return send_error(c, q, 413, "the request body is over the limit (32 MiB)");
+    }
+    if (q->busy) {
+        return send_error(c, q, 503, "the server holds too many request bodies; retry later");
     }
     int64_t id = 0;
     q->route = serve_route_of(q->path, &id);
@@ -432,6 +443,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         cli_wipe(q->body, q->cap);
     }
     free(q->body);
+    atomic_fetch_sub(&s->body_bytes, q->cap);
     free(q);
     atomic_fetch_sub(&s->active, 1);
 }
