@@ -220,6 +220,9 @@ int cmd_serve(int argc, char **argv)
     if (a.db == NULL) {
         a.db = "qoltanba.db";
     }
+    if (!serve_listen_ok(a.listen)) {
+        return cli_error(CMD, "--listen wants IPv4-ADDRESS:PORT, not '%s'", a.listen);
+    }
     if (a.threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         a.threads = n > 0 && n <= (long)MAX_THREADS ? (unsigned)n : 2u;

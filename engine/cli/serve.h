@@ -107,6 +107,7 @@ void serve_dispatch(serve_server *s, serve_req *q, const char *query_status, ser
 
 /* serve_http.c */
 int serve_run(serve_server *s, const char *listen, unsigned threads);
+bool serve_listen_ok(const char *listen);
 void serve_metrics_text(const serve_server *s, char **out, size_t *len);
 serve_route serve_route_of(const char *path, int64_t *id);
 const char *serve_route_methods(serve_route r);

@@ -549,6 +549,13 @@ static int parse_listen(struct sockaddr_in *sa, const char *listen, bool *loopba
     return 0;
 }
 
+bool serve_listen_ok(const char *listen)
+{
+    struct sockaddr_in sa;
+    bool loopback = false;
+    return parse_listen(&sa, listen, &loopback) == 0;
+}
+
 int serve_run(serve_server *s, const char *listen, unsigned threads)
 {
     struct sockaddr_in sa;

@@ -16,6 +16,13 @@ if "$QTB" serve --listen probe --db "$TMP/probe.db" 2>&1 </dev/null | grep -q "n
 fi
 PKI=$FIX/pki
 DB=$TMP/serve.db
+# Refused at start (exit 2, nothing served): bad address, weak token, open non-loopback.
+expect_rc "--listen not an address" 2 "$QTB" serve --listen localhost --db "$TMP/x.db"
+printf 'alice short\n' >"$TMP/weak"
+expect_rc "--token-file with a short token" 2 "$QTB" serve --listen 127.0.0.1:0 --db "$TMP/x.db" --token-file "$TMP/weak"
+expect_rc "--auth-verify without tokens" 2 "$QTB" serve --listen 127.0.0.1:0 --db "$TMP/x.db" --auth-verify
+expect_rc "0.0.0.0 without tokens" 2 "$QTB" serve --listen 0.0.0.0:0 --db "$TMP/x.db"
+expect_rc "--threads 0" 2 "$QTB" serve --threads 0 --db "$TMP/x.db"
 TOKEN=alice-0123456789abcdef
 printf '# reviewers\nalice %s\nbob bob-fedcba9876543210\n' "$TOKEN" >"$TMP/tokens"
 LOG=$TMP/serve.log
