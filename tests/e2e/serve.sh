@@ -61,7 +61,11 @@ openssl cms -sign -binary -nodetach -md sha256 -in "$TMP/doc.txt" -signer "$PKI/
 printf '{"cms":"%s","data":"%s"}' "$(b64 "$TMP/doc.cms")" "$(b64 "$TMP/doc.txt")" >"$TMP/v-ok.json"
 req "cms detached" 200 POST /cms/verify "${JSON[@]}" --data-binary @"$TMP/v-ok.json"
 json_eq "cms detached: valid" "$TMP/out" "(d['valid'], d['indication'])" "(True, 'TOTAL_PASSED')"
-"$QTB" verify --trust "$PKI/trust/all" --content "$TMP/doc.txt" --json "$TMP/doc.cms" >"$TMP/cli.json" 2>/dev/null || true
+# The same validation time for both (the report carries it).
+NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+printf '{"cms":"%s","data":"%s","at":"%s"}' "$(b64 "$TMP/doc.cms")" "$(b64 "$TMP/doc.txt")" "$NOW" >"$TMP/v-at-now.json"
+req "cms detached at a given time" 200 POST /cms/verify "${JSON[@]}" --data-binary @"$TMP/v-at-now.json"
+"$QTB" verify --trust "$PKI/trust/all" --content "$TMP/doc.txt" --at "$NOW" --json "$TMP/doc.cms" >"$TMP/cli.json" 2>/dev/null || true
 json_eq "cms: same report as 'verify --json' plus valid" "$TMP/out" \
     "(lambda c: {k: v for k, v in d.items() if k != 'valid'} == c)(json.load(open('$TMP/cli.json')))" True
 printf 'SECRET-CONTENT-MARKER payment order 43\n' >"$TMP/other.txt"
@@ -197,6 +201,18 @@ req "approve a returned submission" 409 POST "/submissions/$ID_P/approve" "${AUT
 req "approve" 200 POST "/submissions/$ID_C/approve" -H "Authorization: Bearer bob-fedcba9876543210"
 req "approve: no such id" 404 POST /submissions/999999/approve "${AUTH[@]}"
 
+# Concurrent submissions (the store connection is shared under a lock): all recorded, once.
+pids=()
+for i in 1 2 3 4 5 6 7 8; do
+    sed "s/\"key\": \"person-ok\"/\"key\": \"par-$i\"/" "$TMP/person-ok.json" >"$TMP/par-$i.json"
+    curl -s -o /dev/null -w '%{http_code}\n' "${AUTH[@]}" --data-binary @"$TMP/par-$i.json" "$BASE/submissions" >"$TMP/par-$i.code" &
+    pids+=($!)
+done
+wait "${pids[@]}" # (not a bare wait: the server is a background job too)
+[ "$(cat "$TMP"/par-*.code | sort | uniq -c | tr -s ' ')" = " 8 201" ] && ok "8 concurrent submissions: 201 each" || fail "concurrent: $(cat "$TMP"/par-*.code | tr '\n' ' ')"
+req "list after concurrent submissions" 200 GET "/submissions?status=PENDING" "${AUTH[@]}"
+json_eq "concurrent submissions all PENDING" "$TMP/out" "len([s for s in d if s['key'].startswith('par-')])" 8
+
 # ---- metrics ----
 req "metrics" 200 GET /metrics
 grep -q '^qoltanba_http_requests_total{route="/cms/verify",code="200"} [1-9]' "$TMP/out" && ok "metrics count verifications" || fail "metrics: $(head -c 300 "$TMP/out")"
@@ -239,7 +255,7 @@ curl -s -o /dev/null "$BASE/health" && fail "the server still answers after SIGT
 # ---- the store afterwards ----
 sq() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchall())' "$DB" "$1"; }
 [ "$(sq "SELECT submission_key, status FROM submissions ORDER BY submission_key")" = \
-  "[('ceo-ok', 'APPROVED'), ('person-ok', 'RETURNED'), ('wrong-person', 'REJECTED')]" ] &&
+  "[('ceo-ok', 'APPROVED'), ('par-1', 'PENDING'), ('par-2', 'PENDING'), ('par-3', 'PENDING'), ('par-4', 'PENDING'), ('par-5', 'PENDING'), ('par-6', 'PENDING'), ('par-7', 'PENDING'), ('par-8', 'PENDING'), ('person-ok', 'RETURNED'), ('wrong-person', 'REJECTED')]" ] &&
     ok "store: statuses" || fail "store statuses: $(sq "SELECT submission_key, status FROM submissions")"
 [ "$(sq "SELECT to_status, reviewer, remark FROM reviews WHERE to_status IN ('APPROVED','RETURNED') ORDER BY id")" = \
   "[('RETURNED', 'alice', 'the passport scan is missing'), ('APPROVED', 'bob', None)]" ] &&
