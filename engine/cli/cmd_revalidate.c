@@ -1,5 +1,4 @@
 /* qoltanba revalidate: verify every stored signature again and report what changed. */
-#define _GNU_SOURCE /* strptime, timegm */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>

@@ -1,4 +1,3 @@
-#define _GNU_SOURCE /* strptime */
 /*
  * qoltanba verify: check a CMS or XMLDSig signature and print its validation report.
  * The kind is detected from the content; the exit code follows the overall indication.

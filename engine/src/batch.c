@@ -15,10 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libxml/parser.h>
-#include <libxml/xmlschemastypes.h>
-
 #include <qtb/batch.h>
+#include <qtb/init.h>
 
 #include "pipeline_int.h"
 #include "store_int.h"
@@ -526,9 +524,9 @@ int qtb_batch_run(qtb_batch_summary *out, qtb_store *s, const char *inbox,
     pthread_cond_init(&sh.not_empty, NULL);
     pthread_cond_init(&sh.not_full, NULL);
     /* Once, before any worker parses XML: libxml2 2.9 builds its schema type table lazily and
-     * without a lock, so two workers validating their first applicant.xml at once leaked one. */
-    xmlInitParser();
-    xmlSchemaInitTypes();
+     * without a lock, so two workers validating their first applicant.xml at once leaked one
+     * (qtb_library_init does that once per process, with the OpenSSL providers). */
+    qtb_library_init();
     QTB_TRY_GOTO(list_inbox(&sh.names, &sh.nnames, sh.root));
     QTB_TRY_GOTO(qtb_store_content_index(&index, &sh.nindex, s, opts->record_flags));
     sh.index = index;

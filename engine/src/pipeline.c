@@ -426,6 +426,107 @@ done:
     return rc;
 }
 
+static bool safe_member_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n >= PATH_MAX || name[0] == '/' || name[n - 1] == '/') {
+        return false;
+    }
+    const char *p = name;
+    while (*p != '\0') {
+        const char *slash = strchr(p, '/');
+        size_t part = slash != NULL ? (size_t)(slash - p) : strlen(p);
+        if (part == 0 || (part == 1 && p[0] == '.') || (part == 2 && p[0] == '.' && p[1] == '.')) {
+            return false;
+        }
+        for (size_t i = 0; i < part; i++) {
+            if ((unsigned char)p[i] < 0x20 || p[i] == '\\') {
+                return false;
+            }
+        }
+        p += part + (slash != NULL ? 1 : 0);
+    }
+    return true;
+}
+
+static int cmp_files(const void *a, const void *b)
+{
+    return strcmp(((const qtb_sub_file *)a)->name, ((const qtb_sub_file *)b)->name);
+}
+
+int qtb_pipeline_load_files(qtb_submission_result *out, const char *key, const qtb_sub_file *files,
+                            size_t n)
+{
+    QTB_ASSERT_ARG(out != NULL && key != NULL && (files != NULL || n == 0));
+    QTB_ENSURE(n <= QTB_MAX_SUBMISSION_FILES, QTB_ETOOBIG, "a submission has more than %u files",
+               (unsigned)QTB_MAX_SUBMISSION_FILES);
+    int rc = 0;
+    EVP_MD_CTX *h = NULL;
+    size_t total = 0;
+    qtb_sub_file *sorted = qtb_calloc(n > 0 ? n : 1, sizeof(*sorted));
+    if (sorted == NULL) {
+        return QTB_FAIL(QTB_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (files[i].name == NULL || !safe_member_name(files[i].name) ||
+            (files[i].data == NULL && files[i].len > 0)) {
+            rc = QTB_FAIL(QTB_EUSAGE, "file %zu has no valid relative name", i);
+            goto done;
+        }
+        sorted[i] = files[i];
+    }
+    if (n > 0) {
+        qsort(sorted, n, sizeof(*sorted), cmp_files);
+    }
+    for (size_t i = 1; i < n; i++) {
+        if (strcmp(sorted[i - 1].name, sorted[i].name) == 0) {
+            rc = QTB_FAIL(QTB_EUSAGE, "file %s is given twice", sorted[i].name);
+            goto done;
+        }
+    }
+    out->key = qtb_strdup(key);
+    if (out->key == NULL) {
+        rc = QTB_FAIL(QTB_ENOMEM, "out of memory");
+        goto done;
+    }
+    out->outcome = QTB_OUTCOME_ACCEPTED;
+    h = EVP_MD_CTX_new();
+    if (h == NULL || !EVP_DigestInit_ex(h, EVP_sha256(), NULL)) {
+        rc = QTB_FAIL_SSL(QTB_ENOMEM, "SHA-256 context");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *name = sorted[i].name;
+        bool too_big = sorted[i].len > QTB_MAX_SUBMISSION_FILE ||
+                       qtb_add_overflows(total, sorted[i].len, &total) ||
+                       total > QTB_MAX_SUBMISSION_BYTES;
+        if (too_big) {
+            static const unsigned char none[32] = {0};
+            QTB_TRY_GOTO(hash_file(h, name, 0, none));
+            QTB_TRY_GOTO(block(out, QTB_OUTCOME_REJECTED, "FILE_TOO_BIG",
+                               "%s: the file or the submission is too big", name));
+            continue;
+        }
+        QTB_TRY_GOTO(qtb_submission_result_add_document(out, name, kind_of(name), sorted[i].data,
+                                                        sorted[i].len));
+        const qtb_sub_document *doc = &out->documents[out->ndocuments - 1];
+        QTB_TRY_GOTO(hash_file(h, name, doc->len, doc->sha256));
+        if (strcmp(kind_of(name), "OTHER") == 0) {
+            QTB_TRY_GOTO(finding(out, "INFO", "UNEXPECTED_FILE",
+                                 "%s is not part of the submission format (recorded, not checked)",
+                                 name));
+        }
+    }
+    unsigned int len = 0;
+    if (!EVP_DigestFinal_ex(h, out->content_hash, &len) || len != 32) {
+        rc = QTB_FAIL_SSL(QTB_ECRYPTO, "SHA-256");
+    }
+done:
+    EVP_MD_CTX_free(h);
+    qtb_free(sorted);
+    return rc;
+}
+
 /* ---- applicant.xml ----------------------------------------------------------------------- */
 
 /* Parse and validate applicant.xml (schemas/applicant.xsd) and record who must have signed:

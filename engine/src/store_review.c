@@ -304,3 +304,50 @@ done:
     json_decref(arr);
     return rc;
 }
+
+int qtb_store_document(unsigned char **out, size_t *len, qtb_store *s, int64_t submission_id,
+                       const char *name)
+{
+    QTB_ASSERT_ARG(out != NULL && len != NULL && s != NULL && name != NULL);
+    *out = NULL;
+    *len = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    QTB_TRY(qtb_store_prepare(s, &st,
+                              "SELECT content FROM documents WHERE submission_id = ?1 AND "
+                              "name = ?2 ORDER BY id LIMIT 1"));
+    QTB_TRY_GOTO(sqlite3_bind_int64(st, 1, submission_id) == SQLITE_OK ? 0
+                                                                       : qtb_store_fail(s, "bind"));
+    QTB_TRY_GOTO(qtb_store_bind_text(s, st, 2, name));
+    int step = sqlite3_step(st);
+    if (step == SQLITE_DONE) {
+        rc = QTB_FAIL(QTB_ENOTFOUND, "submission %" PRId64 " has no document %s", submission_id,
+                      name);
+        goto done;
+    }
+    if (step != SQLITE_ROW) {
+        rc = qtb_store_fail(s, "reading a document");
+        goto done;
+    }
+    if (sqlite3_column_type(st, 0) != SQLITE_BLOB) {
+        rc = QTB_FAIL(QTB_ENOTFOUND, "document %s of submission %" PRId64 " is archived", name,
+                      submission_id);
+        goto done;
+    }
+    int n = sqlite3_column_bytes(st, 0);
+    const void *p = sqlite3_column_blob(st, 0);
+    unsigned char *copy = qtb_malloc((size_t)n + 1);
+    if (copy == NULL) {
+        rc = QTB_FAIL(QTB_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (n > 0) {
+        memcpy(copy, p, (size_t)n);
+    }
+    copy[n] = 0;
+    *out = copy;
+    *len = (size_t)n;
+done:
+    sqlite3_finalize(st);
+    return rc;
+}

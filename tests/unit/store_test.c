@@ -734,6 +734,64 @@ static void test_pipeline__content_hash(void)
     qtb_submission_result_dispose(&a);
 }
 
+/* In-memory files (the HTTP upload path) load exactly like the same files in a folder. */
+static void test_pipeline__load_files_matches_folder(void)
+{
+    qtb_pipeline_ctx ctx = QTB_PIPELINE_CTX_INIT;
+    const char *xml = "<applicant kind='PERSON'><iin>1</iin></applicant>";
+    const char *dir = make_submission("mem", xml);
+    qtb_submission_result a;
+    qtb_submission_result b;
+    qtb_submission_result_init(&a);
+    qtb_submission_result_init(&b);
+    QTB_OK_CALL(qtb_pipeline_load(&a, &ctx, dir, "mem"));
+    /* Given out of order: the loader sorts as the folder loader does. */
+    qtb_sub_file files[] = {
+        {"questionnaire.pdf.cms", (const unsigned char *)"not a cms", 9},
+        {"attachments/id.pdf", (const unsigned char *)"%PDF-1.4 id", 11},
+        {"applicant.xml", (const unsigned char *)xml, strlen(xml)},
+    };
+    QTB_OK_CALL(qtb_pipeline_load_files(&b, "mem", files, 3));
+    QTB_CHECK(b.ndocuments == 3);
+    QTB_CHECK_STR(b.documents[1].kind, "ATTACHMENT");
+    QTB_CHECK(memcmp(a.content_hash, b.content_hash, 32) == 0);
+    qtb_submission_result_dispose(&b);
+    /* One changed byte changes the hash. */
+    files[1].data = (const unsigned char *)"%PDF-1.4 iD";
+    qtb_submission_result_init(&b);
+    QTB_OK_CALL(qtb_pipeline_load_files(&b, "mem", files, 3));
+    QTB_CHECK(memcmp(a.content_hash, b.content_hash, 32) != 0);
+    qtb_submission_result_dispose(&b);
+    /* Names that could escape a folder, and duplicates, are refused. */
+    const char *bad[] = {"../x.pdf", "/etc/passwd", "attachments/../a", "a//b", "", "a/"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        qtb_sub_file f = {bad[i], (const unsigned char *)"x", 1};
+        qtb_submission_result_init(&b);
+        QTB_CHECK(qtb_pipeline_load_files(&b, "mem", &f, 1) == QTB_EUSAGE);
+        qtb_submission_result_dispose(&b);
+    }
+    qtb_sub_file twice[] = {files[2], files[2]};
+    qtb_submission_result_init(&b);
+    QTB_CHECK(qtb_pipeline_load_files(&b, "mem", twice, 2) == QTB_EUSAGE);
+    qtb_submission_result_dispose(&b);
+    /* The stored documents can be read back by name; an unknown name is not found. */
+    qtb_store *s = NULL;
+    QTB_OK_CALL(qtb_store_open(&s, db_path("docs")));
+    a.outcome = QTB_OUTCOME_REJECTED;
+    a.reason = qtb_strdup("test");
+    int64_t id = 0;
+    QTB_OK_CALL(qtb_store_record(s, &id, &a, "test", 0));
+    unsigned char *data = NULL;
+    size_t len = 0;
+    QTB_OK_CALL(qtb_store_document(&data, &len, s, id, "attachments/id.pdf"));
+    QTB_CHECK(len == 11 && memcmp(data, "%PDF-1.4 id", 11) == 0);
+    qtb_string_free((char *)data);
+    QTB_CHECK(qtb_store_document(&data, &len, s, id, "nope.pdf") == QTB_ENOTFOUND);
+    QTB_CHECK(qtb_store_document(&data, &len, s, id + 1000, "applicant.xml") == QTB_ENOTFOUND);
+    qtb_store_close(s);
+    qtb_submission_result_dispose(&a);
+}
+
 static void test_pipeline__symlinks_confined(void)
 {
     make_tmpdir();
@@ -1114,6 +1172,7 @@ int main(int argc, char **argv)
     QTB_RUN(test_pipeline__symlinks_confined);
     QTB_RUN(test_pipeline__applicant_checks);
     QTB_RUN(test_pipeline__applicant_and_questionnaire);
+    QTB_RUN(test_pipeline__load_files_matches_folder);
     QTB_RUN(test_pipeline__attached_questionnaire);
     QTB_RUN(test_pipeline__cms_verdict_is_rejection);
     QTB_RUN(test_batch__run_with_evidence);

@@ -81,6 +81,23 @@ typedef struct qtb_pipeline_ctx {
 QTB_API int qtb_pipeline_load(qtb_submission_result *out, const qtb_pipeline_ctx *ctx,
                               const char *dir, const char *key) QTB_MUST_USE;
 
+/** One file of a submission given in memory (see qtb_pipeline_load_files). Borrowed. */
+typedef struct qtb_sub_file {
+    const char *name; /**< path inside the submission: applicant.xml, questionnaire.pdf.cms,
+                           auth.xml, attachments/<x>.pdf[.cms] */
+    const unsigned char *data;
+    size_t len;
+} qtb_sub_file;
+
+/**
+ * Like qtb_pipeline_load, for a submission held in memory (e.g. an HTTP upload): the files are
+ * copied into `out`, classified and hashed exactly as if they were read from a folder, so the
+ * same content gets the same content hash. Names must be relative, '/'-separated, without "."
+ * or ".." parts and unique (QTB_EUSAGE otherwise); sizes are bounded like the folder's.
+ */
+QTB_API int qtb_pipeline_load_files(qtb_submission_result *out, const char *key,
+                                    const qtb_sub_file *files, size_t n) QTB_MUST_USE;
+
 /**
  * Verify a loaded submission: applicant.xml, the questionnaire CMS over the regenerated PDF,
  * auth.xml, the attachments' detached CMS, and the signer <-> applicant rule. Sets outcome,

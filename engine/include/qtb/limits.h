@@ -23,6 +23,7 @@
 #define QTB_MAX_APPLICANT_FILE (1u << 20)     /**< applicant XML */
 #define QTB_MAX_DETACHED_CONTENT (1ull << 40) /**< detached content is streamed; sanity cap */
 #define QTB_MAX_HTTP_BODY (32u << 20)         /**< HTTP request body */
+#define QTB_MAX_HTTP_BODIES (512u << 20)      /**< all request bodies held at once (503 above) */
 #define QTB_MAX_SUBMISSION_FILES 256u         /**< files in one submission folder */
 #define QTB_MAX_SUBMISSION_FILE (64u << 20)   /**< one file of a submission */
 #define QTB_MAX_SUBMISSION_BYTES (256u << 20) /**< all files of one submission together */

@@ -227,6 +227,15 @@ QTB_API int qtb_store_list_json(char **out, qtb_store *s, const char *status,
  */
 QTB_API int qtb_store_show_json(char **out, qtb_store *s, int64_t id) QTB_MUST_USE;
 
+/**
+ * The stored bytes of one document of a submission, by its name in the submission (e.g.
+ * "questionnaire.pdf", the PDF regenerated from applicant.xml). `*out` is NUL-terminated (not
+ * counted in `*len`) and freed with qtb_string_free. QTB_ENOTFOUND when the submission has no
+ * such document or its content was moved to an archive.
+ */
+QTB_API int qtb_store_document(unsigned char **out, size_t *len, qtb_store *s,
+                               int64_t submission_id, const char *name) QTB_MUST_USE;
+
 /* ---- audit log ---------------------------------------------------------------------------- */
 
 /**
