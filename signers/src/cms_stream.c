@@ -14,8 +14,8 @@
 #include "internal.h"
 
 #define SMALL_CHUNK (64u * 1024u)
-#define RING_SLOTS 4
-#define RING_CHUNK (128u * 1024u)
+#define RING_SLOTS 8
+#define RING_CHUNK (64u * 1024u)
 #define THREADED_FROM (4u << 20) /* below this, a second thread costs more than it saves */
 
 typedef struct ring {
@@ -27,7 +27,18 @@ typedef struct ring {
     ssize_t len[RING_SLOTS]; /* bytes read; 0 at the end; -1 on error */
     int err[RING_SLOTS];
     bool full[RING_SLOTS];
+    bool reader_waits;   /* the reader sleeps until half the ring is free */
+    bool consumer_waits; /* the consumer sleeps until its next slot is full */
 } ring;
+
+static size_t free_slots(const ring *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < RING_SLOTS; i++) {
+        n += !r->full[i];
+    }
+    return n;
+}
 
 static ssize_t read_some(int fd, unsigned char *buf, size_t cap, int *err)
 {
@@ -47,8 +58,14 @@ static void *reader(void *arg)
     ring *r = arg;
     for (size_t i = 0;; i = (i + 1) % RING_SLOTS) {
         pthread_mutex_lock(&r->mu);
-        while (r->full[i] && !r->stop) {
-            pthread_cond_wait(&r->cv, &r->mu);
+        if (r->full[i] && !r->stop) {
+            /* Sleep until half the ring is free, not one slot: one wake-up per RING_SLOTS/2
+             * chunks instead of one per chunk. */
+            r->reader_waits = true;
+            while (free_slots(r) < RING_SLOTS / 2 && !r->stop) {
+                pthread_cond_wait(&r->cv, &r->mu);
+            }
+            r->reader_waits = false;
         }
         bool stop = r->stop;
         pthread_mutex_unlock(&r->mu);
@@ -61,7 +78,9 @@ static void *reader(void *arg)
         r->len[i] = n;
         r->err[i] = err;
         r->full[i] = true;
-        pthread_cond_broadcast(&r->cv);
+        if (r->consumer_waits) {
+            pthread_cond_broadcast(&r->cv);
+        }
         pthread_mutex_unlock(&r->mu);
         if (n <= 0) {
             return NULL;
@@ -114,9 +133,11 @@ static int stream_ring(ring *r, const char *path, qtb_ber_octets_cb cb, void *ct
     uint64_t total = 0;
     for (size_t i = 0;; i = (i + 1) % RING_SLOTS) {
         pthread_mutex_lock(&r->mu);
+        r->consumer_waits = true;
         while (!r->full[i]) {
             pthread_cond_wait(&r->cv, &r->mu);
         }
+        r->consumer_waits = false;
         ssize_t n = r->len[i];
         int err = r->err[i];
         pthread_mutex_unlock(&r->mu);
@@ -135,7 +156,9 @@ static int stream_ring(ring *r, const char *path, qtb_ber_octets_cb cb, void *ct
         }
         pthread_mutex_lock(&r->mu);
         r->full[i] = false;
-        pthread_cond_broadcast(&r->cv);
+        if (r->reader_waits && free_slots(r) >= RING_SLOTS / 2) {
+            pthread_cond_broadcast(&r->cv);
+        }
         pthread_mutex_unlock(&r->mu);
     }
 }
