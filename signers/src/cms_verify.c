@@ -928,31 +928,7 @@ static int finish_signer(verify_doc *d, signer *s, qtb_sig_report *rep)
         goto done;
     }
     QTB_TRY_GOTO(chain_json(o, d->opts->cert_cache, pr.chain));
-    /* what path validation found, revocation evidence included (OCSP/CRL, source, time);
-     * null when not validated (or if a truncated message is not valid UTF-8) */
-    json_t *pv = c_chain != CHECK_NOT_CHECKED ? json_string(pr.message) : NULL;
-    if (json_object_set_new(o, "pathValidation", pv != NULL ? pv : json_null()) != 0) {
-        rc = QTB_FAIL(QTB_ENOMEM, "out of memory building a report");
-        goto done;
-    }
-    /* the OCSP responses the verdict rests on, as received, so a validation can be replayed */
-    json_t *ev = json_array();
-    if (ev == NULL || json_object_set_new(o, "revocationEvidence", ev) != 0) {
-        rc = QTB_FAIL(QTB_ENOMEM, "out of memory building a report");
-        goto done;
-    }
-    for (size_t i = 0; i < pr.nevidence; i++) {
-        char *b64 = NULL;
-        QTB_TRY_GOTO(qtb_base64_encode(&b64, pr.evidence[i].der, pr.evidence[i].der_len));
-        json_t *item =
-            json_pack("{s:s, s:s?, s:s}", "type", "ocsp", "url",
-                      pr.evidence[i].url[0] ? pr.evidence[i].url : NULL, "response", b64);
-        qtb_free(b64);
-        if (item == NULL || json_array_append_new(ev, item) != 0) {
-            rc = QTB_FAIL(QTB_ENOMEM, "out of memory building a report");
-            goto done;
-        }
-    }
+    QTB_TRY_GOTO(qtb_path_result_report(o, c_chain != CHECK_NOT_CHECKED ? &pr : NULL));
     json_t *checks = json_object();
     if (checks == NULL || json_object_set_new(o, "checks", checks) != 0) {
         rc = QTB_FAIL(QTB_ENOMEM, "out of memory building a report");

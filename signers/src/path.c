@@ -32,6 +32,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include <jansson.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -60,6 +61,31 @@ void qtb_path_result_dispose(qtb_path_result *r)
         qtb_free(r->evidence[i].der);
     }
     qtb_path_result_init(r);
+}
+
+int qtb_path_result_report(json_t *obj, const qtb_path_result *pr)
+{
+    /* null when not validated (or if a truncated message is not valid UTF-8) */
+    json_t *pv = pr != NULL ? json_string(pr->message) : NULL;
+    if (json_object_set_new(obj, "pathValidation", pv != NULL ? pv : json_null()) != 0) {
+        return QTB_FAIL(QTB_ENOMEM, "out of memory building a report");
+    }
+    json_t *ev = json_array();
+    if (ev == NULL || json_object_set_new(obj, "revocationEvidence", ev) != 0) {
+        return QTB_FAIL(QTB_ENOMEM, "out of memory building a report");
+    }
+    for (size_t i = 0; pr != NULL && i < pr->nevidence; i++) {
+        char *b64 = NULL;
+        QTB_TRY(qtb_base64_encode(&b64, pr->evidence[i].der, pr->evidence[i].der_len));
+        json_t *item =
+            json_pack("{s:s, s:s?, s:s}", "type", "ocsp", "url",
+                      pr->evidence[i].url[0] ? pr->evidence[i].url : NULL, "response", b64);
+        qtb_free(b64);
+        if (item == NULL || json_array_append_new(ev, item) != 0) {
+            return QTB_FAIL(QTB_ENOMEM, "out of memory building a report");
+        }
+    }
+    return 0;
 }
 
 /* ---- the pool of certificates a path can use ---------------------------------------------- */

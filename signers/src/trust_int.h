@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <openssl/x509.h>
 
 #include <qtb/limits.h>
@@ -130,5 +131,13 @@ int qtb_trust_add_mem(qtb_trust *t, const unsigned char *data, size_t len,
 
 void qtb_path_result_init(qtb_path_result *r);
 void qtb_path_result_dispose(qtb_path_result *r);
+
+/*
+ * Put what path validation found into a signature's report object, the same way for CMS and
+ * XML: "pathValidation" (the one-line result, revocation sources included; null when `pr` is
+ * NULL, i.e. no path was validated) and "revocationEvidence" (the OCSP responses the verdict
+ * rests on, as received, base64, so a validation can be replayed; [] when none).
+ */
+int qtb_path_result_report(json_t *obj, const qtb_path_result *pr) QTB_MUST_USE;
 
 #endif

@@ -1525,6 +1525,7 @@ static int add_check(one_sig *o, const char *name, const char *value)
 static int judge_key_trust(one_sig *o)
 {
     verify_ctx *x = o->x;
+    QTB_TRY(qtb_path_result_report(o->rep->obj, NULL)); /* until a path is validated */
     if (o->sa->kind == QTB_XSIG_HMAC || strcmp(o->key.source, "pinned") == 0) {
         QTB_TRY(add_check(o, "chain", "NOT_APPLICABLE"));
         return 0; /* the caller supplied the key: nothing more to establish */
@@ -1565,6 +1566,9 @@ static int judge_key_trust(one_sig *o)
         }
     }
     rc = jset(o->rep->obj, "chain", chain);
+    if (rc == 0) {
+        rc = qtb_path_result_report(o->rep->obj, &pr);
+    }
     if (rc == 0) {
         rc = add_check(o, "chain", qtb_indication_name(pr.indication));
     }

@@ -99,6 +99,26 @@ has "revoked: reason given" "keyCompromise"
 v "revoked, no revocation sources: passes (twin)" 0 --trust "$T" "$TMP/rsa_revoked.p7s"
 json_eq "no revocation sources: no evidence recorded" "$TMP/v.json" \
     "d['signatures'][0]['revocationEvidence']" "[]"
+# XML signatures report the same path result and evidence as CMS
+printf '<anketa><iin>900315400126</iin></anketa>' >"$TMP/doc.xml"
+for k in rsa_individual_sign rsa_revoked; do
+    expect_rc "sign XML with $k" 0 "$QTB" sign --xml --p12 "$P/p12/$k.p12" \
+        --password-file "$P/password.txt" --out "$TMP/$k.sig.xml" "$TMP/doc.xml"
+done
+v "XML good: passes" 0 --trust "$T" --revocation ocsp --ocsp-url "$URL" "$TMP/rsa_individual_sign.sig.xml"
+has "XML good: OCSP named in pathValidation" "OCSP good"
+python3 -c "import json,sys,base64; d=json.load(open(sys.argv[1])); open(sys.argv[2],'wb').write(base64.b64decode(d['signatures'][0]['revocationEvidence'][0]['response']))" \
+    "$TMP/v.json" "$TMP/xml-evidence.der"
+openssl ocsp -respin "$TMP/xml-evidence.der" -resp_text -noverify 2>/dev/null | grep -q "Cert Status: good" &&
+    ok "XML good: the recorded OCSP response is the responder's" ||
+    fail "XML good: no readable OCSP response recorded"
+v "XML revoked: fails" 1 --trust "$T" --revocation ocsp --ocsp-url "$URL" "$TMP/rsa_revoked.sig.xml"
+sub "XML revoked: REVOKED" REVOKED
+json_eq "XML revoked: the OCSP answer is the evidence" "$TMP/v.json" \
+    "[e['type'] for e in d['signatures'][0]['revocationEvidence']]" "['ocsp']"
+v "XML, --no-chain: not validated" 3 --no-chain "$TMP/rsa_individual_sign.sig.xml"
+json_eq "XML, --no-chain: pathValidation null, no evidence" "$TMP/v.json" \
+    "(d['signatures'][0]['pathValidation'], d['signatures'][0]['revocationEvidence'])" "(None, [])"
 v "unknown: indeterminate" 3 --trust "$T" --revocation ocsp --ocsp-url "$URL" "$TMP/rsa_ceo_sign.p7s"
 sub "unknown: TRY_LATER" TRY_LATER
 has "unknown: said" "OCSP unknown"
