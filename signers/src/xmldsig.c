@@ -625,7 +625,9 @@ static void deref_uri(qtb_xml_nodeset *s, const char **id_out, verify_ctx *x, co
     }
     const xmlNode *target = xmlHashLookup(x->d->ids, BAD_CAST idbuf);
     if (target == NULL) {
-        fail_with(v, QTB_TOTAL_FAILED, QTB_SUB_SIGNED_DATA_NOT_FOUND,
+        /* EN 319 102-1 §5.2.7: signed data that cannot be obtained is INDETERMINATE, as for a
+         * detached CMS without its content (SIGNED_DATA_NOT_FOUND is not a TOTAL_FAILED code). */
+        fail_with(v, QTB_INDETERMINATE, QTB_SUB_SIGNED_DATA_NOT_FOUND,
                   "Reference URI \"%.100s\": no element has that ID", uri);
         return;
     }
@@ -1391,10 +1393,12 @@ static int hmac_verify(int *ok, verdict *v, const verify_ctx *x, const sig_shape
             bits = n;
         }
     }
-    /* CVE-2009-0217: at least 80 bits, whole bytes (the rule of the reference tool, xmlsec). */
+    /* CVE-2009-0217: at least 80 bits, whole bytes (the rule of the reference tool, xmlsec).
+     * XMLDSig 1.1 §6.3.1 wants whole bytes and deems a truncated output invalid: a
+     * FORMAT_FAILURE (TOTAL_FAILED; SIG_CONSTRAINTS_FAILURE belongs to INDETERMINATE). */
     size_t min_bits = 80;
     if (bits < min_bits || bits > full_bits || bits % 8 != 0) {
-        fail_with(v, QTB_TOTAL_FAILED, QTB_SUB_SIG_CONSTRAINTS_FAILURE,
+        fail_with(v, QTB_TOTAL_FAILED, QTB_SUB_FORMAT_FAILURE,
                   "HMACOutputLength %zu is refused (CVE-2009-0217: at least %zu whole-byte bits)",
                   bits, min_bits);
         return 0;
