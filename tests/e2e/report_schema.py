@@ -8,6 +8,7 @@ LIST rows (tab-separated): KIND NAME FILE WANT_RC GOT_RC WANT_SUB
   report    FILE is `qoltanba verify --json` output; the exit code must follow the indication
   http      FILE is a POST /cms/verify or /xml/verify response body (has "valid")
   certinfo  FILE is `qoltanba certinfo --json` output
+  x509info  FILE is a POST /x509/info answer: {"certs": [certinfo documents]}
   store     FILE is a batch SQLite store: every validations.report_json, and every signatures
             row rebuilt as its report entry
 Prints one line per check: "ok<TAB>name" or "FAIL<TAB>name<TAB>why", then "END".
@@ -281,6 +282,13 @@ def main():
             continue
         if kind == "certinfo":
             out(not errors(CERTINFO, d), name + ": certinfo schema", errors(CERTINFO, d))
+            continue
+        if kind == "x509info":
+            certs = d.get("certs") if isinstance(d, dict) else None
+            out(isinstance(certs, list) and len(certs) > 0, name + ": has certs", d)
+            for i, c in enumerate(certs or []):
+                out(not errors(CERTINFO, c), "%s: certs[%d] certinfo schema" % (name, i),
+                    errors(CERTINFO, c))
             continue
         if kind == "http" and "valid" not in d:
             out(False, name + ": HTTP answer has \"valid\"")
