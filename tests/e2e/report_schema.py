@@ -301,6 +301,12 @@ def main():
                 seen.add((d.get("format"), s.get("indication"), s.get("subIndication")))
             if not d.get("signatures"):
                 seen.add((d.get("format"), d.get("indication"), d.get("subIndication")))
+    readme = c_source("schemas/README.md")
+    m = re.search(r"### Example[^\n]*\n+```json\n(.*?)\n```", readme, re.S)
+    if m is None:
+        out(False, "schemas/README.md has an example report")
+    else:
+        check_report("schemas/README.md example", json.loads(m.group(1)), want_sub="null")
     negatives(first_pass["CMS"], first_pass["XMLDSIG"])
     drift()
     print("# verdicts seen: " + ", ".join("%s %s/%s" % t for t in sorted(seen, key=str)))

@@ -69,6 +69,11 @@ rep "CMS detached, no content" 3 SIGNED_DATA_NOT_FOUND "${TRUST[@]}" "$TMP/det.p
 rep "CMS without signed attributes" 0 null "${TRUST[@]}" "$TMP/noattr.p7s"
 rep "CMS ECDSA" 0 null "${TRUST[@]}" "$TMP/ec.p7s"
 rep "CMS two signers (RSA + ECDSA)" 0 null "${TRUST[@]}" "$TMP/two.p7s"
+openssl cms -sign -binary -nodetach -md sha256 -in "$TMP/doc.txt" -signer "$P/rsa/ca.pem" \
+    -inkey "$P/rsa/ca.key.pem" -outform DER -out "$TMP/by_ca.p7s"
+osign rsa_individual_sign "$TMP/md5.p7s" -nodetach -md md5
+rep "CMS signed by a CA key (no digitalSignature)" 3 CHAIN_CONSTRAINTS_FAILURE "${TRUST[@]}" "$TMP/by_ca.p7s"
+rep "CMS with MD5" 3 CRYPTO_CONSTRAINTS_FAILURE "${TRUST[@]}" "$TMP/md5.p7s"
 rep "CMS revoked" 1 REVOKED "${TRUST[@]}" "$TMP/rsa_revoked.p7s"
 rep "CMS expired" 3 OUT_OF_BOUNDS_NO_POE "${TRUST[@]}" "$TMP/rsa_expired.p7s"
 rep "CMS not yet valid" 1 NOT_YET_VALID "${TRUST[@]}" "$TMP/rsa_notyet.p7s"
