@@ -2,6 +2,7 @@
  * serve_api.c). This file reads the options and sets up what every worker thread shares. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include "cli_trust.h"
 
 #ifdef QTB_HAVE_MHD
+#include <jansson.h>
+
 #include "serve.h"
 #endif
 
@@ -25,6 +28,23 @@
 #define MAX_THREADS 64u
 #define TOKEN_FILE_MAX (64u * 1024)
 #define CACHE_SLOTS 4096
+
+#ifdef QTB_HAVE_MHD
+/* A request body may carry a PKCS#12 password, and jansson's parser copies strings through
+ * buffers it frees itself: in this process every block jansson frees is wiped first. */
+static void *json_alloc(size_t n)
+{
+    return malloc(n);
+}
+
+static void json_free_wiped(void *p)
+{
+    if (p != NULL) {
+        cli_wipe(p, malloc_usable_size(p));
+        free(p);
+    }
+}
+#endif
 
 static void usage(FILE *out)
 {
@@ -227,6 +247,7 @@ int cmd_serve(int argc, char **argv)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         a.threads = n > 0 && n <= (long)MAX_THREADS ? (unsigned)n : 2u;
     }
+    json_set_alloc_funcs(json_alloc, json_free_wiped); /* before any JSON is made */
     qtb_library_init();
     static serve_server s; /* large (metrics); one per process */
     memset(&s, 0, sizeof(s));
