@@ -2,6 +2,7 @@
  * serve_api.c). This file reads the options and sets up what every worker thread shares. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include <qtb/error.h>
 #include <qtb/init.h>
+#include <qtb/limits.h>
 #include <qtb/store.h>
 #include <qtb/trust.h>
 #include <qtb/verify.h>
@@ -17,6 +19,8 @@
 #include "cli_trust.h"
 
 #ifdef QTB_HAVE_MHD
+#include <jansson.h>
+
 #include "serve.h"
 #endif
 
@@ -26,11 +30,29 @@
 #define TOKEN_FILE_MAX (64u * 1024)
 #define CACHE_SLOTS 4096
 
+#ifdef QTB_HAVE_MHD
+/* A request body may carry a PKCS#12 password, and jansson's parser copies strings through
+ * buffers it frees itself: in this process every block jansson frees is wiped first. */
+static void *json_alloc(size_t n)
+{
+    return malloc(n);
+}
+
+static void json_free_wiped(void *p)
+{
+    if (p != NULL) {
+        cli_wipe(p, malloc_usable_size(p));
+        free(p);
+    }
+}
+#endif
+
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: qoltanba serve [--listen ADDR:PORT] [--db FILE] [--trust DIR]...\n"
-            "                      [--token-file FILE] [--auth-verify] [--threads N]\n\n"
+            "                      [--token-file FILE] [--auth-verify] [--threads N]\n"
+            "                      [--max-body-memory MIB]\n\n"
             "Serve the verification API (POST /cms/verify /xml/verify /x509/info /pkcs12/info\n"
             "/questionnaire), the review API (/submissions...) and the review page (GET /).\n"
             "Request bodies are limited to 32 MiB (413 above). See README.md, \"HTTP service\".\n\n"
@@ -42,7 +64,10 @@ static void usage(FILE *out)
             "                      reviewer recorded with decisions); required by the review\n"
             "                      endpoints, and on any address other than loopback\n"
             "  --auth-verify       require a token for the verification endpoints too\n"
-            "  --threads N         worker threads (default: online CPUs)\n\n"
+            "  --threads N         worker threads (default: online CPUs)\n"
+            "  --max-body-memory MIB\n"
+            "                      request bodies held at once, all connections together\n"
+            "                      (default 512); a request that would go over gets 503\n\n"
             "SIGTERM or SIGINT: stop accepting, finish the requests in flight, exit 0.\n");
 }
 
@@ -151,16 +176,22 @@ typedef struct serve_args {
     char *trust[MAX_TRUST];
     int ntrust;
     unsigned threads;
+    size_t max_body_bytes; /* 0: QTB_MAX_HTTP_BODIES */
     bool auth_verify;
 } serve_args;
 
 static int parse_args(serve_args *a, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'l'},  {"db", required_argument, NULL, 'd'},
-        {"trust", required_argument, NULL, 't'},   {"token-file", required_argument, NULL, 'k'},
-        {"threads", required_argument, NULL, 'n'}, {"auth-verify", no_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"listen", required_argument, NULL, 'l'},
+        {"db", required_argument, NULL, 'd'},
+        {"trust", required_argument, NULL, 't'},
+        {"token-file", required_argument, NULL, 'k'},
+        {"threads", required_argument, NULL, 'n'},
+        {"auth-verify", no_argument, NULL, 'a'},
+        {"max-body-memory", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     optind = 1;
     opterr = 0;
@@ -195,6 +226,16 @@ static int parse_args(serve_args *a, int argc, char **argv)
             a->threads = (unsigned)v;
             break;
         }
+        case 'm': {
+            char *end = NULL;
+            errno = 0;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0' || v == 0 || v > 65536) {
+                return cli_error(CMD, "--max-body-memory takes 1 to 65536 (MiB)");
+            }
+            a->max_body_bytes = (size_t)v << 20;
+            break;
+        }
         default:
             usage(stderr);
             return cli_error(CMD, "unknown or incomplete option '%s'", argv[optind - 1]);
@@ -213,7 +254,7 @@ int cmd_serve(int argc, char **argv)
         usage(stdout);
         return CLI_OK;
     }
-    serve_args a = {"127.0.0.1:14579", getenv("QTB_DB"), NULL, {NULL}, 0, 0, false};
+    serve_args a = {"127.0.0.1:14579", getenv("QTB_DB"), NULL, {NULL}, 0, 0, 0, false};
     if (parse_args(&a, argc, argv) != CLI_OK) {
         return CLI_ERROR;
     }
@@ -227,12 +268,14 @@ int cmd_serve(int argc, char **argv)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         a.threads = n > 0 && n <= (long)MAX_THREADS ? (unsigned)n : 2u;
     }
+    json_set_alloc_funcs(json_alloc, json_free_wiped); /* before any JSON is made */
     qtb_library_init();
     static serve_server s; /* large (metrics); one per process */
     memset(&s, 0, sizeof(s));
     s.log_fd = 2;
     s.started = serve_now();
     s.verify_needs_token = a.auth_verify;
+    s.max_body_bytes = a.max_body_bytes != 0 ? a.max_body_bytes : QTB_MAX_HTTP_BODIES;
     pthread_mutex_init(&s.store_mu, NULL);
     int rc = CLI_ERROR;
     if (a.token_file != NULL && load_tokens(&s, a.token_file) != CLI_OK) {

@@ -68,7 +68,8 @@ typedef struct serve_server {
     size_t nevidence;
     /* live state */
     atomic_long active;       /* requests between their first callback and their completion */
-    atomic_size_t body_bytes; /* request bodies held now (bounded by QTB_MAX_HTTP_BODIES) */
+    atomic_size_t body_bytes; /* request bodies held now (bounded by max_body_bytes) */
+    size_t max_body_bytes;    /* --max-body-memory; QTB_MAX_HTTP_BODIES by default */
     serve_metrics metrics;
     double started;
 } serve_server;

@@ -531,6 +531,7 @@ static void submit(serve_server *s, const serve_req *q, serve_resp *r)
     }
     qtb_pipeline_ctx ctx = QTB_PIPELINE_CTX_INIT;
     ctx.trust = s->trust;
+    ctx.cert_cache = s->cache;
     if (qtb_pipeline_verify(&res, &ctx) != 0) {
         lib_error(r, "verification");
         goto done;

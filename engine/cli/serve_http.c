@@ -292,9 +292,9 @@ static bool body_append(serve_server *s, serve_req *q, const char *data, size_t 
         while (cap < q->len + n + 1) {
             cap *= 2;
         }
-        /* All bodies together stay under QTB_MAX_HTTP_BODIES, or this one gets a 503. */
+        /* All bodies together stay under max_body_bytes, or this one gets a 503. */
         size_t grow = cap - q->cap;
-        if (atomic_fetch_add(&s->body_bytes, grow) + grow > QTB_MAX_HTTP_BODIES) {
+        if (atomic_fetch_add(&s->body_bytes, grow) + grow > s->max_body_bytes) {
             atomic_fetch_sub(&s->body_bytes, grow);
             q->busy = true;
             return false;

@@ -520,6 +520,16 @@ int qtb_batch_run(qtb_batch_summary *out, qtb_store *s, const char *inbox,
         return QTB_FAIL(QTB_EIO, "inbox %s: %s", inbox, strerror(errno));
     }
     sh.ctx.inbox_root = sh.root;
+    qtb_cert_cache *own_cache = NULL;
+    if (sh.ctx.cert_cache == NULL) {
+        /* The same few signers and CAs recur across an inbox: decode each certificate once. */
+        rc = qtb_cert_cache_new(&own_cache, 0);
+        if (rc < 0) {
+            free(sh.root);
+            return rc;
+        }
+        sh.ctx.cert_cache = own_cache;
+    }
     pthread_mutex_init(&sh.mu, NULL);
     pthread_cond_init(&sh.not_empty, NULL);
     pthread_cond_init(&sh.not_full, NULL);
@@ -546,5 +556,6 @@ done:
     pthread_cond_destroy(&sh.not_empty);
     pthread_mutex_destroy(&sh.mu);
     free(sh.root);
+    qtb_cert_cache_free(own_cache);
     return rc;
 }

@@ -14,15 +14,14 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <openssl/cms.h>
 #include <openssl/crypto.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include <qtb/batch.h>
 #include <qtb/questionnaire.h>
 #include <qtb/verify.h>
 
+#include "cms_int.h"
 #include "pipeline_int.h"
 #include "report_int.h"
 #include "store_int.h"
@@ -700,12 +699,14 @@ static int fill_validation(qtb_sub_validation *v, const qtb_report *rep)
 
 int qtb_pipeline_run_verifier(qtb_sub_validation *v, bool xml, const unsigned char *sig,
                               size_t sig_len, const unsigned char *content, size_t content_len,
-                              const qtb_trust *trust, int64_t at, unsigned flags)
+                              const qtb_trust *trust, qtb_cert_cache *cache, int64_t at,
+                              unsigned flags)
 {
     v->validated_at = at != 0 ? at : (int64_t)time(NULL);
     qtb_verify_options o = QTB_VERIFY_OPTIONS_INIT;
     o.flags = flags;
     o.trust = trust;
+    o.cert_cache = cache;
     o.at = at;
     o.content = content;
     o.content_len = content_len;
@@ -740,7 +741,7 @@ static int verify_doc(qtb_sub_validation **vout, qtb_submission_result *r,
     const qtb_sub_document *d = &r->documents[doc];
     const qtb_sub_document *c = content >= 0 ? &r->documents[content] : NULL;
     return qtb_pipeline_run_verifier(v, xml, d->data, d->len, c ? c->data : NULL, c ? c->len : 0,
-                                     ctx->trust, ctx->at, ctx->verify_flags);
+                                     ctx->trust, ctx->cert_cache, ctx->at, ctx->verify_flags);
 }
 
 static int check_verdict(qtb_submission_result *r, const qtb_sub_validation *v, const char *what)
@@ -801,8 +802,27 @@ typedef enum cms_shape {
     SHAPE_ATTACHED_OTHER = 2, /* eContent present and different */
 } cms_shape;
 
+/* Compare eContent, chunk by chunk (BER segments), with the regenerated PDF. */
+typedef struct same_ctx {
+    const unsigned char *want;
+    size_t len, off;
+    bool same;
+} same_ctx;
+
+static int same_chunk(void *vctx, const unsigned char *p, size_t n)
+{
+    same_ctx *c = vctx;
+    if (!c->same || n > c->len - c->off || CRYPTO_memcmp(p, c->want + c->off, n) != 0) {
+        c->same = false;
+        return 0;
+    }
+    c->off += n;
+    return 0;
+}
+
 /* RFC 5652 §5.2: an attached SignedData carries eContent. The questionnaire may come either way;
- * attached, its content must be exactly the regenerated PDF. */
+ * attached, its content must be exactly the regenerated PDF. Read with the verifier's own DER
+ * parser: no certificate is decoded here. */
 static int cms_shape_of(cms_shape *out, const qtb_sub_document *sig, const qtb_sub_document *pdf)
 {
     *out = SHAPE_DETACHED;
@@ -817,20 +837,20 @@ static int cms_shape_of(cms_shape *out, const qtb_sub_document *sig, const qtb_s
         return 0;
     }
     int rc = 0;
-    if (der_len <= (size_t)LONG_MAX) {
-        const unsigned char *p = der;
-        CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)der_len);
-        ASN1_OCTET_STRING **content = cms != NULL ? CMS_get0_content(cms) : NULL;
-        if (content != NULL && *content != NULL && CMS_is_detached(cms) == 0) {
-            const unsigned char *c = ASN1_STRING_get0_data(*content);
-            int n = ASN1_STRING_length(*content);
-            bool same =
-                n >= 0 && (size_t)n == pdf->len && CRYPTO_memcmp(c, pdf->data, pdf->len) == 0;
-            *out = same ? SHAPE_ATTACHED_SAME : SHAPE_ATTACHED_OTHER;
+    qtb_cms_raw *cms = qtb_malloc(sizeof(*cms));
+    if (cms == NULL) {
+        rc = QTB_FAIL(QTB_ENOMEM, "out of memory");
+    } else if (qtb_cms_parse(cms, der, der_len) < 0) {
+        qtb_error_clear(); /* unparseable: the verifier will say why */
+    } else if (cms->has_econtent) {
+        same_ctx c = {pdf->data, pdf->len, 0, true};
+        if (qtb_ber_octets(&cms->econtent, 0, same_chunk, &c) < 0) {
+            qtb_error_clear();
+            c.same = false;
         }
-        CMS_ContentInfo_free(cms);
-        ERR_clear_error();
+        *out = c.same && c.off == c.len ? SHAPE_ATTACHED_SAME : SHAPE_ATTACHED_OTHER;
     }
+    qtb_free(cms);
     if (owned) {
         qtb_free((void *)der);
     }

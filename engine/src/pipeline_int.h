@@ -4,12 +4,6 @@
 
 #ifndef QTB_INTERNAL
 #error "internal header: build the library with QTB_INTERNAL defined"
-/* Run qtb_cms_verify or qtb_xml_verify and fill `v` (zeroed by the caller) with the verdict,
- * signers and report; a verifier that fails to run is recorded in v->error, not returned. */
-int qtb_pipeline_run_verifier(qtb_sub_validation *v, bool xml, const unsigned char *sig,
-                              size_t sig_len, const unsigned char *content, size_t content_len,
-                              const qtb_trust *trust, int64_t at, unsigned flags) QTB_MUST_USE;
-
 #endif
 
 #include <stdbool.h>
@@ -22,9 +16,11 @@ int qtb_pipeline_run_verifier(qtb_sub_validation *v, bool xml, const unsigned ch
 bool qtb_pipeline_inside(const char *root, const char *path);
 
 /* Run qtb_cms_verify or qtb_xml_verify and fill `v` (zeroed by the caller) with the verdict,
- * signers and report; a verifier that fails to run is recorded in v->error, not returned. */
+ * signers and report; a verifier that fails to run is recorded in v->error, not returned.
+ * `cache` (may be NULL) keeps decoded certificates across calls and threads. */
 int qtb_pipeline_run_verifier(qtb_sub_validation *v, bool xml, const unsigned char *sig,
                               size_t sig_len, const unsigned char *content, size_t content_len,
-                              const qtb_trust *trust, int64_t at, unsigned flags) QTB_MUST_USE;
+                              const qtb_trust *trust, qtb_cert_cache *cache, int64_t at,
+                              unsigned flags) QTB_MUST_USE;
 
 #endif

@@ -115,7 +115,7 @@ static const char *col_text(sqlite3_stmt *st, int i)
 
 /* Verify validation `id` again; appends to `changes` when the verdict moved. */
 static int revalidate_one(qtb_revalidate_summary *out, json_t *changes, qtb_store *s,
-                          const qtb_revalidate_options *o, int64_t id)
+                          const qtb_revalidate_options *o, qtb_cert_cache *cache, int64_t id)
 {
     sqlite3_stmt *st = NULL;
     int rc = 0;
@@ -145,7 +145,7 @@ static int revalidate_one(qtb_revalidate_summary *out, json_t *changes, qtb_stor
         v.validated_at = o->at != 0 ? o->at : (int64_t)time(NULL);
     } else {
         QTB_TRY_GOTO(qtb_pipeline_run_verifier(&v, xml, sig, sig_len, content, content_len,
-                                               o->trust, o->at, o->verify_flags));
+                                               o->trust, cache, o->at, o->verify_flags));
     }
     int64_t sub_id = sqlite3_column_int64(st, 0);
     int64_t doc_id = sqlite3_column_int64(st, 1);
@@ -237,7 +237,9 @@ int qtb_store_revalidate(qtb_revalidate_summary *out, char **report_out, qtb_sto
     char started[32];
     qtb_store_now(started);
     json_t *changes = json_array();
-    int64_t *ids = collect_ids(s, &n, &rc);
+    qtb_cert_cache *cache = NULL; /* the archive's signers recur: decode each certificate once */
+    rc = qtb_cert_cache_new(&cache, 0);
+    int64_t *ids = rc == 0 ? collect_ids(s, &n, &rc) : NULL;
     if (changes == NULL && rc == 0) {
         rc = QTB_FAIL(QTB_ENOMEM, "out of memory");
     }
@@ -247,7 +249,7 @@ int qtb_store_revalidate(qtb_revalidate_summary *out, char **report_out, qtb_sto
     QTB_TRY_GOTO(qtb_store_begin(s));
     QTB_TRY_GOTO(start_run(&out->run_id, s, opts, started));
     for (size_t i = 0; i < n; i++) {
-        QTB_TRY_GOTO(revalidate_one(out, changes, s, opts, ids[i]));
+        QTB_TRY_GOTO(revalidate_one(out, changes, s, opts, cache, ids[i]));
         if ((i + 1) % REVALIDATE_COMMIT_EVERY == 0) {
             QTB_TRY_GOTO(qtb_store_commit(s));
             QTB_TRY_GOTO(qtb_store_begin(s));
@@ -264,6 +266,7 @@ done:
     }
     qtb_free(ids);
     json_decref(changes);
+    qtb_cert_cache_free(cache);
     return rc;
 }
 

@@ -227,6 +227,17 @@ serve_start "$TMP/serve2.log" --db "$TMP/other.db" --token-file "$TMP/tokens" --
 req "--auth-verify: no token" 401 POST /cms/verify -d '{"cms":"aGVsbG8="}'
 req "--auth-verify: token" 200 POST /cms/verify "${AUTH[@]}" -d '{"cms":"aGVsbG8="}'
 serve_stop
+# ... and one holding at most 1 MiB of request bodies at once (all connections together)
+serve_start "$TMP/serve3.log" --db "$TMP/other.db" --max-body-memory 1 || fail "third server"
+head -c $((2 * 1024 * 1024)) /dev/zero >"$TMP/2mib"
+req "bodies over --max-body-memory: 503" 503 POST /cms/verify --data-binary @"$TMP/2mib"
+json_eq "503: error says retry" "$TMP/out" "'retry later' in d['error']" True
+head -c $((300 * 1024)) /dev/urandom >"$TMP/300k"
+printf '{"cms":"aGVsbG8=","data":"%s"}' "$(b64 "$TMP/300k")" >"$TMP/400k.json"
+req "after a 503 the budget is free again: 400 KB body verified" 200 POST /cms/verify --data-binary @"$TMP/400k.json"
+json_eq "400 KB body: a verdict" "$TMP/out" "d['subIndication']" FORMAT_FAILURE
+expect_rc "--max-body-memory 0 refused" 2 "$QTB" serve --max-body-memory 0
+serve_stop
 SRV_PID=$SAVE_PID BASE=$SAVE_BASE
 
 # ---- graceful SIGTERM with a request in flight ----

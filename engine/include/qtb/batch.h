@@ -15,6 +15,7 @@
 #include <qtb/questionnaire.h>
 #include <qtb/store.h>
 #include <qtb/trust.h>
+#include <qtb/verify.h>
 
 QTB_BEGIN_DECLS
 
@@ -53,20 +54,23 @@ QTB_API const char *qtb_match_message(qtb_match m);
 
 /* ---- one submission ---------------------------------------------------------------------- */
 
-#define QTB_PIPELINE_CTX_VERSION 1
+#define QTB_PIPELINE_CTX_VERSION 2
 
 typedef struct qtb_pipeline_ctx {
-    unsigned version;       /**< QTB_PIPELINE_CTX_VERSION */
-    const qtb_trust *trust; /**< anchors and CRLs (shared, read-only); NULL: nothing trusted */
-    int64_t at;             /**< validation time; 0 means now */
-    unsigned verify_flags;  /**< QTB_VERIFY_*; the time also sets "today" for the pre-checks */
-    const char *inbox_root; /**< symlinks resolving outside this folder are skipped; may be NULL
-                                 (then every symlink is skipped) */
+    unsigned version;           /**< QTB_PIPELINE_CTX_VERSION */
+    const qtb_trust *trust;     /**< anchors and CRLs (shared, read-only); NULL: nothing trusted */
+    int64_t at;                 /**< validation time; 0 means now */
+    unsigned verify_flags;      /**< QTB_VERIFY_*; the time also sets "today" for the pre-checks */
+    const char *inbox_root;     /**< symlinks resolving outside this folder are skipped; may be NULL
+                                     (then every symlink is skipped) */
+    qtb_cert_cache *cert_cache; /**< decoded certificates shared by every verification (any
+                                     number of threads); NULL: decode them each time.
+                                     qtb_batch_run makes one for the run when this is NULL. */
 } qtb_pipeline_ctx;
 
 #define QTB_PIPELINE_CTX_INIT                                                                      \
     {                                                                                              \
-        QTB_PIPELINE_CTX_VERSION, NULL, 0, 0, NULL                                                 \
+        QTB_PIPELINE_CTX_VERSION, NULL, 0, 0, NULL, NULL                                           \
     }
 
 /**
