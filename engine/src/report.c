@@ -130,6 +130,83 @@ int qtb_report_add_signature(qtb_sig_report **out, qtb_report *r)
     return 0;
 }
 
+/*
+ * Length of the valid UTF-8 sequence at p (RFC 3629 §3-4: shortest form, no surrogates, at most
+ * U+10FFFF), or 0 when p does not begin one. `left` bytes are readable.
+ */
+static size_t utf8_seq_len(const unsigned char *p, size_t left)
+{
+    unsigned c = p[0];
+    size_t n = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+        return 1;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (left < n) {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (p[i] & 0x3fu);
+    }
+    if (n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) {
+        return 0;
+    }
+    if (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) {
+        return 0;
+    }
+    return n;
+}
+
+/* In place: every byte that does not begin a valid UTF-8 sequence becomes '?'. */
+static void utf8_repair(char *s)
+{
+    size_t left = strlen(s);
+    unsigned char *p = (unsigned char *)s;
+    while (left > 0) {
+        size_t n = utf8_seq_len(p, left);
+        if (n == 0) {
+            *p = '?';
+            n = 1;
+        }
+        p += n;
+        left -= n;
+    }
+}
+
+json_t *qtb_json_string_lossy(const char *s)
+{
+    if (s == NULL) {
+        return NULL;
+    }
+    json_t *j = json_string(s);
+    if (j != NULL) {
+        return j;
+    }
+    char *copy = qtb_strdup(s);
+    if (copy == NULL) {
+        return NULL;
+    }
+    utf8_repair(copy);
+    j = json_string(copy);
+    qtb_free(copy);
+    return j;
+}
+
 static int set_message(char **dst, const char *fmt, va_list ap)
 {
     char buf[1024];
@@ -139,6 +216,8 @@ static int set_message(char **dst, const char *fmt, va_list ap)
             *p = ' ';
         }
     }
+    /* Arguments are cut with %.Ns and the whole with the buffer, possibly mid-character. */
+    utf8_repair(buf);
     char *m = qtb_strdup(buf);
     if (m == NULL) {
         return QTB_FAIL(QTB_ENOMEM, "out of memory setting a verdict");

@@ -39,6 +39,12 @@ int qtb_sig_report_set(qtb_sig_report *s, qtb_indication ind, qtb_subindication 
 /* A document-level problem (no signature, unparseable input): overall INDETERMINATE/FAILED. */
 int qtb_report_set_document_failure(qtb_report *r, qtb_subindication sub, const char *fmt, ...)
     QTB_PRINTF(3, 4) QTB_MUST_USE;
+/*
+ * A JSON string of `s` in which every byte that does not begin a valid UTF-8 sequence (a message
+ * cut mid-character by a bounded snprintf, say) is replaced by '?': text put into a report must
+ * never make its serialisation fail. NULL only when out of memory (or `s` is NULL).
+ */
+json_t *qtb_json_string_lossy(const char *s);
 /* Format a UTC time as RFC 3339 ("2026-11-22T10:00:00Z") into buf (at least 21 bytes). */
 void qtb_time_rfc3339(char *buf, size_t cap, int64_t t);
 /* Parse RFC 3339 (Z or ±hh:mm offset) into seconds since the epoch; QTB_EPARSE otherwise. */

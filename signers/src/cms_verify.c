@@ -509,7 +509,7 @@ typedef struct ts_result {
 
 static int json_set_str(json_t *o, const char *k, const char *v)
 {
-    if (json_object_set_new(o, k, v ? json_string(v) : json_null()) != 0) {
+    if (json_object_set_new(o, k, v ? qtb_json_string_lossy(v) : json_null()) != 0) {
         return QTB_FAIL(QTB_ENOMEM, "out of memory building a report");
     }
     return 0;

@@ -65,8 +65,8 @@ void qtb_path_result_dispose(qtb_path_result *r)
 
 int qtb_path_result_report(json_t *obj, const qtb_path_result *pr)
 {
-    /* null when not validated (or if a truncated message is not valid UTF-8) */
-    json_t *pv = pr != NULL ? json_string(pr->message) : NULL;
+    /* null when not validated; a message cut mid-character keeps the rest ('?' for the cut) */
+    json_t *pv = pr != NULL ? qtb_json_string_lossy(pr->message) : NULL;
     if (json_object_set_new(obj, "pathValidation", pv != NULL ? pv : json_null()) != 0) {
         return QTB_FAIL(QTB_ENOMEM, "out of memory building a report");
     }

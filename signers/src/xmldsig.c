@@ -535,7 +535,7 @@ static void fail_with(verdict *v, qtb_indication ind, qtb_subindication sub, con
 
 static int jset_str(json_t *o, const char *k, const char *v)
 {
-    if (json_object_set_new(o, k, v != NULL ? json_string(v) : json_null()) != 0) {
+    if (json_object_set_new(o, k, v != NULL ? qtb_json_string_lossy(v) : json_null()) != 0) {
         return QTB_FAIL(QTB_ENOMEM, "out of memory building the report");
     }
     return 0;

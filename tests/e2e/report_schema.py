@@ -190,6 +190,7 @@ def negatives(cms, xml):
         ("CMS check with an XML value", set_(s0 + ["checks", "signatureValue"], "VALID")),
         ("CMS signature without signer key", del_(s0 + ["signer"])),
         ("CMS passed without a chain check", set_(s0 + ["checks", "chain"], "NOT_CHECKED")),
+        ("CMS validated path without pathValidation", set_(s0 + ["pathValidation"], None)),
         ("CMS timestamp with a TOTAL_ indication",
          set_(s0 + ["timestamp"], {"indication": "TOTAL_PASSED", "message": "x"})),
     ]
@@ -200,6 +201,8 @@ def negatives(cms, xml):
         ("XML passed with a changed reference",
          set_(s0 + ["references", 0, "digestValid"], False)),
         ("XML unknown key source", set_(s0 + ["keySource"], "KeyName")),
+        ("XML validated path without pathValidation", set_(s0 + ["pathValidation"], None)),
+        ("XML chain without a path check", del_(s0 + ["checks", "chain"])),
         ("XML signature format (CMS fields) under XMLDSIG", set_(s0 + ["digestAlgorithm"], "x")),
     ]
     for label, base, extra in (("CMS", cms, cms_only), ("XML", xml, xml_only)):

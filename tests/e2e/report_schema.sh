@@ -176,6 +176,8 @@ open(sys.argv[2] + "/dupid.xml", "w", encoding="utf-8").write(
     b.replace("</application>", '<wrap><application Id="app"><amount>900</amount></application></wrap></application>', 1))
 # a Reference to an Id that is not in the document, and an unknown algorithm
 open(sys.argv[2] + "/noref.xml", "w", encoding="utf-8").write(b.replace('URI=""', 'URI="#missing"', 1))
+# ... whose Id is long and Kazakh: the message quotes it cut at 100 bytes, mid-letter
+open(sys.argv[2] + "/longref.xml", "w", encoding="utf-8").write(b.replace('URI=""', 'URI="#' + "Ә" * 60 + '"', 1))
 open(sys.argv[2] + "/badalg.xml", "w", encoding="utf-8").write(
     re.sub(r'SignatureMethod Algorithm="[^"]*"', 'SignatureMethod Algorithm="urn:x-unknown"', b, 1))
 # KeyInfo without a certificate
@@ -184,6 +186,8 @@ EOF
 rep "XML SignatureValue changed" 1 SIG_CRYPTO_FAILURE "${TRUST[@]}" "$TMP/sigflip.xml"
 rep "XML wrapping (duplicate Id)" 1 FORMAT_FAILURE "${TRUST[@]}" "$TMP/dupid.xml"
 rep "XML Reference to a missing Id" 3 SIGNED_DATA_NOT_FOUND "${TRUST[@]}" "$TMP/noref.xml"
+rep "XML Reference to a long Kazakh Id (message cut mid-letter)" 3 SIGNED_DATA_NOT_FOUND \
+    "${TRUST[@]}" "$TMP/longref.xml"
 rep "XML unknown SignatureMethod" 1 FORMAT_FAILURE "${TRUST[@]}" "$TMP/badalg.xml"
 rep "XML without KeyInfo" 3 NO_SIGNING_CERTIFICATE_FOUND "${TRUST[@]}" "$TMP/nokey.xml"
 rep "XML without a signature" 3 NO_SIGNATURE_FOUND "${TRUST[@]}" "$TMP/in.xml"
