@@ -10,6 +10,7 @@
 #include "cms_int.h"
 #include "gost.h"
 #include "internal.h"
+#include "sigalg.h"
 
 /* Names of the Kazakh OIDs OpenSSL does not know (gost-kz.md §1.1). */
 static const struct {
@@ -79,7 +80,10 @@ int qtb_md_init(qtb_md *md, const X509_ALGOR *alg)
         return QTB_FAIL(QTB_EUNSUPPORTED, "digest algorithm %s is not supported", md->name);
     }
     int nid = EVP_MD_get_type(evp);
-    if (nid == NID_md5 || nid == NID_md4 || nid == NID_md2) {
+    if ((nid == NID_md5 || nid == NID_md4 || nid == NID_md2) &&
+        (qtb_sig_policy() & QTB_SIGPOLICY_LEGACY) == 0) {
+        /* the legacy policy (QTB_VERIFY_ALLOW_WEAK_CRYPTO) accepts them, as it does for
+         * signatures; EVP still refuses what this OpenSSL no longer has (MD2) */
         return QTB_FAIL(QTB_EUNSUPPORTED, "digest algorithm %s is too weak", md->name);
     }
     md->ctx = EVP_MD_CTX_new();

@@ -46,6 +46,17 @@ sub "tampered content: HASH_FAILURE" HASH_FAILURE
 verify "rsa detached, no content" 3 --trust "$RSA" "$TMP/d.p7s"
 sub "no content: SIGNED_DATA_NOT_FOUND" SIGNED_DATA_NOT_FOUND
 
+# MD5 (old archives): refused by default, accepted under the legacy policy, which still checks it
+openssl cms -sign -binary -md md5 -in "$TMP/doc.bin" -signer "$P/certs/rsa_individual_sign.pem" \
+    -inkey "$P/keys/rsa_individual_sign.key.pem" -outform DER -out "$TMP/md5.p7s"
+verify "md5 detached, default policy" 3 --trust "$RSA" --content "$TMP/doc.bin" "$TMP/md5.p7s"
+sub "md5: CRYPTO_CONSTRAINTS_FAILURE" CRYPTO_CONSTRAINTS_FAILURE
+verify "md5 detached, --allow-weak-crypto" 0 --allow-weak-crypto --trust "$RSA" \
+    --content "$TMP/doc.bin" "$TMP/md5.p7s"
+verify "md5, --allow-weak-crypto, other content" 1 --allow-weak-crypto --trust "$RSA" \
+    --content "$TMP/other.bin" "$TMP/md5.p7s"
+sub "md5 over other content: HASH_FAILURE" HASH_FAILURE
+
 # ---- attached; PEM and base64 outputs -------------------------------------------------------
 sign "rsa attached" rsa_ceo_sign --out "$TMP/a.p7s" "$TMP/doc.bin"
 verify "rsa attached" 0 --trust "$RSA" "$TMP/a.p7s"
