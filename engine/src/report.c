@@ -130,6 +130,8 @@ int qtb_report_add_signature(qtb_sig_report **out, qtb_report *r)
     return 0;
 }
 
+static int set_message(char **dst, const char *fmt, va_list ap) QTB_PRINTF(2, 0);
+
 static int set_message(char **dst, const char *fmt, va_list ap)
 {
     char buf[1024];
