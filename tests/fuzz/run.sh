@@ -57,13 +57,22 @@ fi
 found=0
 for t in $targets; do
     work=$build/fuzz-work/$t
-    mkdir -p "$work/corpus"
+    mkdir -p "$work/corpus" "$work/previous"
+    # Findings of an earlier run are kept, out of the way of this run's report.
+    find "$work" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
+        -o -name 'oom-*' \) -exec mv -t "$work/previous" {} +
     echo "== $t: ${seconds}s, -max_len=$(max_len "$t"), log $work/fuzz.log"
     rc=0
-    # -jobs/-workers 1: a single fuzzing process, whatever libFuzzer would pick for this machine.
+    extra=("${keep_going[@]}")
+    # XML targets get a dictionary of tag names and algorithm URIs (mutations rarely spell them).
+    case $t in
+    applicant | xml_verify) extra+=("-dict=$root/tests/fuzz/xml.dict") ;;
+    *) ;;
+    esac
+    # One fuzzing process in the foreground (no -jobs/-workers): one core, whatever the machine.
     nice -n "$nice_level" "$build/tests/${t}_fuzz" -max_total_time="$seconds" \
         -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        "${keep_going[@]}" -artifact_prefix="$work/" "$work/corpus" "$root/tests/fuzz/corpus/$t" \
+        "${extra[@]}" -artifact_prefix="$work/" "$work/corpus" "$root/tests/fuzz/corpus/$t" \
         >"$work/fuzz.log" 2>&1 || rc=$?
     grep -E '^#[0-9]+.*cov: ' "$work/fuzz.log" | tail -n 1 || true
     artifacts=$(find "$work" -maxdepth 1 -type f \
