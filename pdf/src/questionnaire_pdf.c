@@ -570,7 +570,8 @@ static int write_font_with_prep(HPDF_Stream s, const unsigned char *ttf, size_t 
                "the compiled-in font has a bad table directory");
     for (unsigned i = 0; i < n; i++) {
         const unsigned char *rec = ttf + 12 + 16 * i;
-        if (ttf_u32(rec) == TTF_TAG_PREP && ttf_u32(rec + 12) > 0) {
+        if (ttf_u32(rec) == TTF_TAG_PREP) {
+            QTB_ENSURE(ttf_u32(rec + 12) > 0, QTB_EGENERIC, "the compiled-in font's prep is empty");
             return HPDF_Stream_Write(s, ttf, (HPDF_UINT)len) == HPDF_OK ? 0 : QTB_ENOMEM;
         }
     }
