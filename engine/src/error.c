@@ -38,6 +38,10 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
+/* vsnprintf with the caller's format: checked at the callers (QTB_PRINTF in internal.h). */
+static int set_v(int code, const char *file, int line, const char *fmt, va_list ap)
+    QTB_PRINTF(4, 0);
+
 static int set_v(int code, const char *file, int line, const char *fmt, va_list ap)
 {
     vsnprintf(tls_error.message, sizeof(tls_error.message), fmt, ap);

@@ -207,6 +207,8 @@ json_t *qtb_json_string_lossy(const char *s)
     return j;
 }
 
+static int set_message(char **dst, const char *fmt, va_list ap) QTB_PRINTF(2, 0);
+
 static int set_message(char **dst, const char *fmt, va_list ap)
 {
     char buf[1024];

@@ -529,6 +529,89 @@ static int shorten_cid_map(HPDF_Font font)
     return 0;
 }
 
+/*
+ * libharu 2.3 writes its font subset through a 4 KiB-block memory stream, one table after the
+ * other in a fixed order that ends with "prep", writing a table the font lacks as empty; it then
+ * seeks to each table's start to checksum it. A seek to exactly the end of a stream whose size
+ * is a multiple of 4 KiB fails (HPDF_MemStream_SeekFunc finds no block there). The subset is
+ * made with --no-hinting (no prep), so whenever the glyphs a form uses added up to such a size,
+ * HPDF_SaveToStream failed with HPDF_INVALID_OBJECT (0x1033) and leaked the font descriptor:
+ * found by tests/fuzz/applicant_fuzz.c. So libharu gets the font with a one-byte prep table,
+ * RTG (round to grid: the interpreter's default state, so it changes no glyph), and the last
+ * table is never empty.
+ */
+#define TTF_TAG_PREP 0x70726570u /* "prep" */
+#define TTF_MAX_TABLES 64u
+
+static uint32_t ttf_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static void ttf_put16(unsigned char *p, unsigned v)
+{
+    p[0] = (unsigned char)(v >> 8);
+    p[1] = (unsigned char)v;
+}
+
+static void ttf_put32(unsigned char *p, uint32_t v)
+{
+    ttf_put16(p, (unsigned)(v >> 16));
+    ttf_put16(p + 2, (unsigned)(v & 0xFFFF));
+}
+
+/* Our compiled-in font with a prep table added (or unchanged if it has one), into `s`. */
+static int write_font_with_prep(HPDF_Stream s, const unsigned char *ttf, size_t len)
+{
+    static const unsigned char prep[4] = {0x18, 0, 0, 0}; /* RTG, padded to 4 bytes */
+    QTB_ENSURE(len >= 12 && len <= UINT32_MAX - 32, QTB_EGENERIC, "the compiled-in font is bad");
+    unsigned n = (unsigned)ttf[4] << 8 | ttf[5];
+    QTB_ENSURE(n > 0 && n < TTF_MAX_TABLES && len >= 12 + 16 * (size_t)n, QTB_EGENERIC,
+               "the compiled-in font has a bad table directory");
+    for (unsigned i = 0; i < n; i++) {
+        const unsigned char *rec = ttf + 12 + 16 * i;
+        if (ttf_u32(rec) == TTF_TAG_PREP) {
+            QTB_ENSURE(ttf_u32(rec + 12) > 0, QTB_EGENERIC, "the compiled-in font's prep is empty");
+            return HPDF_Stream_Write(s, ttf, (HPDF_UINT)len) == HPDF_OK ? 0 : QTB_ENOMEM;
+        }
+    }
+    /* OpenType "Table Directory": one more record, every table moves 16 bytes down. */
+    unsigned char dir[12 + 16 * TTF_MAX_TABLES];
+    unsigned pow2 = 1, log2 = 0;
+    while (pow2 * 2 <= n + 1) {
+        pow2 *= 2;
+        log2++;
+    }
+    memcpy(dir, ttf, 4); /* sfntVersion */
+    ttf_put16(dir + 4, n + 1);
+    ttf_put16(dir + 6, pow2 * 16);
+    ttf_put16(dir + 8, log2);
+    ttf_put16(dir + 10, (n + 1 - pow2) * 16);
+    for (unsigned i = 0; i < n; i++) {
+        const unsigned char *rec = ttf + 12 + 16 * i;
+        uint32_t off = ttf_u32(rec + 8);
+        QTB_ENSURE(off <= len && ttf_u32(rec + 12) <= len - off, QTB_EGENERIC,
+                   "the compiled-in font has a table outside the file");
+        memcpy(dir + 12 + 16 * i, rec, 12);
+        ttf_put32(dir + 12 + 16 * i + 8, off + 16);
+        memcpy(dir + 12 + 16 * i + 12, rec + 12, 4);
+    }
+    size_t pad = (4 - len % 4) % 4;
+    unsigned char *rec = dir + 12 + 16 * n;
+    ttf_put32(rec, TTF_TAG_PREP);
+    ttf_put32(rec + 4, 0x18000000u); /* the checksum of the padded table */
+    ttf_put32(rec + 8, (uint32_t)(len + 16 + pad));
+    ttf_put32(rec + 12, 1);
+    static const unsigned char zeros[3] = {0, 0, 0};
+    if (HPDF_Stream_Write(s, dir, 12 + 16 * (n + 1)) != HPDF_OK ||
+        HPDF_Stream_Write(s, ttf + 12 + 16 * n, (HPDF_UINT)(len - 12 - 16 * n)) != HPDF_OK ||
+        (pad > 0 && HPDF_Stream_Write(s, zeros, (HPDF_UINT)pad) != HPDF_OK) ||
+        HPDF_Stream_Write(s, prep, sizeof(prep)) != HPDF_OK) {
+        return QTB_ENOMEM;
+    }
+    return 0;
+}
+
 /* What HPDF_LoadTTFontFromFile does, from our compiled-in bytes instead of a file. */
 static int load_font(HPDF_Font *out, HPDF_Doc pdf)
 {
@@ -536,10 +619,14 @@ static int load_font(HPDF_Font *out, HPDF_Doc pdf)
     if (s == NULL) {
         return QTB_FAIL(QTB_ENOMEM, "libharu: cannot create a font stream");
     }
-    if (HPDF_Stream_Write(s, qtb_asset_font, (HPDF_UINT)qtb_asset_font_len) != HPDF_OK ||
-        HPDF_Stream_Seek(s, 0, HPDF_SEEK_SET) != HPDF_OK) {
+    int rc = write_font_with_prep(s, qtb_asset_font, qtb_asset_font_len);
+    if (rc == QTB_ENOMEM || (rc == 0 && HPDF_Stream_Seek(s, 0, HPDF_SEEK_SET) != HPDF_OK)) {
         HPDF_Stream_Free(s);
         return QTB_FAIL(QTB_ENOMEM, "libharu: cannot buffer the font");
+    }
+    if (rc != 0) {
+        HPDF_Stream_Free(s);
+        return rc;
     }
     /* On success the font definition owns the stream (embedding keeps it for saving). */
     HPDF_FontDef def = HPDF_TTFontDef_Load(pdf->mmgr, s, HPDF_TRUE);

@@ -545,6 +545,46 @@ static void test_questionnaire__pdf_reproducible(void)
     qtb_free(xml);
 }
 
+/*
+ * Found by fuzzing (tests/fuzz/corpus/applicant/font-subset-4k-boundary.xml): with this glyph
+ * set libharu's font subset is a multiple of 4 KiB long before its (empty) last table, "prep",
+ * and its checksum pass seeks exactly to the end of its 4 KiB-block memory stream, which it
+ * rejects: the render failed with 0x1033 and leaked. The renderer now hands libharu the font
+ * with a one-byte prep table. The twin shows the libharu edge itself.
+ */
+static void test_questionnaire__pdf_subset_at_4k_boundary(void)
+{
+    const char *src = getenv("QTB_SOURCE_DIR");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/applicant/font-subset-4k-boundary.xml",
+             src != NULL ? src : ".");
+    unsigned char *data = NULL;
+    size_t n = 0;
+    QTB_OK_CALL(qtb_file_read(&data, &n, path, QTB_MAX_APPLICANT_FILE));
+    char *xml = qtb_malloc(n + 1);
+    QTB_REQUIRE(xml != NULL);
+    memcpy(xml, data, n);
+    xml[n] = '\0';
+    qtb_free(data);
+    unsigned char *pdf = NULL;
+    size_t len = 0;
+    QTB_OK_CALL(render(&pdf, &len, xml, QTB_LANG_DEFAULT));
+    QTB_CHECK(len > 1000 && contains(pdf, len, "/FontFile2"));
+    qtb_string_free((char *)pdf);
+    qtb_free(xml);
+
+    HPDF_Doc doc = HPDF_New(NULL, NULL);
+    QTB_REQUIRE(doc != NULL);
+    HPDF_Stream st = HPDF_MemStream_New(doc->mmgr, 4096);
+    QTB_REQUIRE(st != NULL);
+    static unsigned char block[4096];
+    QTB_CHECK(HPDF_Stream_Write(st, block, sizeof(block)) == HPDF_OK);
+    QTB_CHECK(HPDF_Stream_Seek(st, 4095, HPDF_SEEK_SET) == HPDF_OK);
+    QTB_CHECK(HPDF_Stream_Seek(st, 4096, HPDF_SEEK_SET) != HPDF_OK);
+    HPDF_Stream_Free(st);
+    HPDF_Free(doc);
+}
+
 typedef struct render_job {
     const qtb_applicant *a; /* shared, read-only */
     const char *xml;        /* parsed again in each thread, too */
@@ -666,6 +706,7 @@ int main(void)
     QTB_RUN(test_questionnaire__check_pep_and_documents);
     QTB_RUN(test_questionnaire__findings_language_and_json);
     QTB_RUN(test_questionnaire__pdf_reproducible);
+    QTB_RUN(test_questionnaire__pdf_subset_at_4k_boundary);
     QTB_RUN(test_questionnaire__pdf_threads_share_applicant);
     QTB_RUN(test_questionnaire__font_covers_forms_and_map_bound);
     QTB_RUN(test_questionnaire__pdf_usage);
