@@ -1548,7 +1548,7 @@ static int judge_key_trust(one_sig *o)
         return 0;
     }
     if (x->opts->trust == NULL) {
-        QTB_TRY(add_check(o, "chain", "NO_TRUST_ANCHORS"));
+        QTB_TRY(add_check(o, "chain", "NOT_CHECKED"));
         fail_with(&o->v, QTB_INDETERMINATE, QTB_SUB_NO_CERTIFICATE_CHAIN_FOUND,
                   "no trust anchors were given, so the signer certificate is not trusted");
         return 0;
@@ -1574,7 +1574,7 @@ static int judge_key_trust(one_sig *o)
         rc = qtb_path_result_report(o->rep->obj, &pr);
     }
     if (rc == 0) {
-        rc = add_check(o, "chain", qtb_indication_name(pr.indication));
+        rc = add_check(o, "chain", pr.indication == QTB_TOTAL_PASSED ? "PASSED" : "FAILED");
     }
     if (rc == 0 && pr.indication != QTB_TOTAL_PASSED) {
         fail_with(&o->v, pr.indication, pr.sub, "%s", pr.message);
@@ -1737,7 +1737,7 @@ static int verify_one(verify_ctx *x, size_t index, qtb_sig_report *rep)
             QTB_TRY_GOTO(report_signer(&o, o.key.leaf));
         }
         if (!o.v.set) {
-            QTB_TRY_GOTO(add_check(&o, "signatureValue", ok ? "VALID" : "INVALID"));
+            QTB_TRY_GOTO(add_check(&o, "signatureValue", ok ? "PASSED" : "FAILED"));
             if (!ok) {
                 fail_with(&o.v, QTB_TOTAL_FAILED, QTB_SUB_SIG_CRYPTO_FAILURE,
                           "the SignatureValue does not verify with the %s key", o.key.source);
