@@ -155,34 +155,9 @@ verify "untrusted root, twin with its root trusted" 0 --trust "$TMP/unt-trust" \
     --content "$TMP/doc.bin" "$TMP/unt.p7s"
 
 # ---- CAdES-T: an RFC 3161 token made by the test TSA ------------------------------------------
-# The signature value is the last OCTET STRING of 256 bytes (RSA-2048) in the SignerInfo.
-sigvalue() { # sigvalue CMS OUT
-    local line off hl
-    line=$(openssl asn1parse -inform DER -in "$1" | grep 'prim: OCTET STRING' | grep 'l= 256' | tail -1)
-    off=$(echo "$line" | sed 's/^ *\([0-9]*\):.*/\1/')
-    hl=$(echo "$line" | sed 's/.*hl=\([0-9]*\).*/\1/')
-    dd if="$1" of="$2" bs=1 skip=$((off + hl)) count=256 status=none
-}
-cat >"$TMP/tsa.cnf" <<EOF
-[ tsa ]
-default_tsa = t
-[ t ]
-serial = $TMP/tsaserial
-crypto_device = builtin
-signer_digest = sha256
-default_policy = 1.2.398.3.3.2.6.1
-digests = sha256
-ess_cert_id_alg = sha256
-EOF
-echo 01 >"$TMP/tsaserial"
-token() { # token SIGVALUE OUT
-    openssl ts -query -data "$1" -sha256 -cert -no_nonce -out "$TMP/q.tsq" 2>/dev/null &&
-        openssl ts -reply -config "$TMP/tsa.cnf" -queryfile "$TMP/q.tsq" -signer "$P/tsa/tsa.pem" \
-            -inkey "$P/tsa/tsa.key.pem" -chain "$TMP/rsa-bundle.pem" -token_out -out "$2" 2>/dev/null
-}
 sign "to be timestamped" rsa_individual_sign --detached --out "$TMP/t.p7s" "$TMP/doc.bin"
-sigvalue "$TMP/t.p7s" "$TMP/sv.bin"
-token "$TMP/sv.bin" "$TMP/tok.der" || fail "openssl ts could not make a token"
+cms_sigvalue "$TMP/t.p7s" "$TMP/sv.bin"
+tsa_token "$TMP/sv.bin" "$TMP/tok.der" || fail "openssl ts could not make a token"
 expect_rc "add the timestamp" 0 "$QTB" sign --timestamp-token "$TMP/tok.der" --out "$TMP/tt.p7s" \
     "$TMP/t.p7s"
 # Validated after the signer's certificate expired (2027-11-22 + a few days), anchors only.
@@ -197,8 +172,8 @@ verify "no timestamp, signer expired since" 3 --trust "$TMP/rsa-nocrl" --at "$la
 sub "no timestamp: OUT_OF_BOUNDS_NO_POE" OUT_OF_BOUNDS_NO_POE
 # A token over another signature value proves nothing about this one.
 sign "other signature" rsa_individual_sign --detached --out "$TMP/o.p7s" "$TMP/other.bin"
-sigvalue "$TMP/o.p7s" "$TMP/osv.bin"
-token "$TMP/osv.bin" "$TMP/otok.der" || fail "openssl ts could not make a token"
+cms_sigvalue "$TMP/o.p7s" "$TMP/osv.bin"
+tsa_token "$TMP/osv.bin" "$TMP/otok.der" || fail "openssl ts could not make a token"
 expect_rc "add a foreign timestamp" 0 "$QTB" sign --timestamp-token "$TMP/otok.der" \
     --out "$TMP/ft.p7s" "$TMP/t.p7s"
 verify "foreign timestamp, signer expired since" 3 --trust "$TMP/rsa-nocrl" --at "$late" \

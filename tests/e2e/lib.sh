@@ -52,6 +52,31 @@ json_eq() {
     fi
 }
 
+# cms_sigvalue CMS OUT: the RSA-2048 signature value of a CMS (its last 256-byte OCTET STRING),
+# what an RFC 3161 timestamp of that signature covers.
+cms_sigvalue() {
+    local line off hl
+    line=$(openssl asn1parse -inform DER -in "$1" | grep 'prim: OCTET STRING' | grep 'l= 256' | tail -1)
+    off=$(echo "$line" | sed 's/^ *\([0-9]*\):.*/\1/')
+    hl=$(echo "$line" | sed 's/.*hl=\([0-9]*\).*/\1/')
+    dd if="$1" of="$2" bs=1 skip=$((off + hl)) count=256 status=none
+}
+
+# tsa_token DATA OUT: an RFC 3161 token over the file DATA from the generated test TSA
+# (openssl ts, offline). Needs $P (the generated PKI) and $TMP.
+tsa_token() {
+    if [ ! -f "$TMP/tsa-token.cnf" ]; then
+        printf '[ tsa ]\ndefault_tsa = t\n[ t ]\nserial = %s\ncrypto_device = builtin\nsigner_digest = sha256\ndefault_policy = 1.2.398.3.3.2.6.1\ndigests = sha256\ness_cert_id_alg = sha256\n' \
+            "$TMP/tsa-token.serial" >"$TMP/tsa-token.cnf"
+        echo 01 >"$TMP/tsa-token.serial"
+        cat "$P/rsa/ca.pem" "$P/rsa/root.pem" >"$TMP/tsa-token-chain.pem"
+    fi
+    openssl ts -query -data "$1" -sha256 -cert -no_nonce -out "$TMP/tsa-token.tsq" 2>/dev/null &&
+        openssl ts -reply -config "$TMP/tsa-token.cnf" -queryfile "$TMP/tsa-token.tsq" \
+            -signer "$P/tsa/tsa.pem" -inkey "$P/tsa/tsa.key.pem" -chain "$TMP/tsa-token-chain.pem" \
+            -token_out -out "$2" 2>/dev/null
+}
+
 finish() {
     echo "$T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
     if [ "$T_FAIL" -gt 0 ]; then

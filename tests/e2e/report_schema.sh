@@ -106,34 +106,9 @@ base64 -w0 "$TMP/att.p7s" >"$TMP/att.b64"
 rep "CMS as bare base64 (NCALayer)" 0 null "${TRUST[@]}" "$TMP/att.b64"
 
 # CAdES-T: a token from the test TSA (openssl ts, offline), and a token over another signature.
-sigvalue() { # sigvalue CMS OUT: the RSA-2048 signature value (the last 256-byte OCTET STRING)
-    local line off hl
-    line=$(openssl asn1parse -inform DER -in "$1" | grep 'prim: OCTET STRING' | grep 'l= 256' | tail -1)
-    off=$(echo "$line" | sed 's/^ *\([0-9]*\):.*/\1/')
-    hl=$(echo "$line" | sed 's/.*hl=\([0-9]*\).*/\1/')
-    dd if="$1" of="$2" bs=1 skip=$((off + hl)) count=256 status=none
-}
-cat >"$TMP/tsa.cnf" <<EOF
-[ tsa ]
-default_tsa = t
-[ t ]
-serial = $TMP/tsaserial
-crypto_device = builtin
-signer_digest = sha256
-default_policy = 1.2.398.3.3.2.6.1
-digests = sha256
-ess_cert_id_alg = sha256
-EOF
-echo 01 >"$TMP/tsaserial"
-cat "$P/rsa/ca.pem" "$P/rsa/root.pem" >"$TMP/rsa-bundle.pem"
-token() { # token SIGVALUE OUT
-    openssl ts -query -data "$1" -sha256 -cert -no_nonce -out "$TMP/q.tsq" 2>/dev/null &&
-        openssl ts -reply -config "$TMP/tsa.cnf" -queryfile "$TMP/q.tsq" -signer "$P/tsa/tsa.pem" \
-            -inkey "$P/tsa/tsa.key.pem" -chain "$TMP/rsa-bundle.pem" -token_out -out "$2" 2>/dev/null
-}
-sigvalue "$TMP/det.p7s" "$TMP/sv.bin"
-sigvalue "$TMP/att.p7s" "$TMP/osv.bin"
-if token "$TMP/sv.bin" "$TMP/tok.der" && token "$TMP/osv.bin" "$TMP/otok.der" &&
+cms_sigvalue "$TMP/det.p7s" "$TMP/sv.bin"
+cms_sigvalue "$TMP/att.p7s" "$TMP/osv.bin"
+if tsa_token "$TMP/sv.bin" "$TMP/tok.der" && tsa_token "$TMP/osv.bin" "$TMP/otok.der" &&
     "$QTB" sign --timestamp-token "$TMP/tok.der" --out "$TMP/ts.p7s" "$TMP/det.p7s" &&
     "$QTB" sign --timestamp-token "$TMP/otok.der" --out "$TMP/fts.p7s" "$TMP/det.p7s"; then
     rep "CMS with a timestamp" 0 null "${TRUST[@]}" --content "$TMP/doc.txt" "$TMP/ts.p7s"
