@@ -530,6 +530,48 @@ static int shorten_cid_map(HPDF_Font font)
 }
 
 /*
+ * libharu 2.3 gives the UTF-8 font a "ToUnicode" stream that is a copy of its encoding CMap
+ * (cidrange operators, every code to CID 0): readers warn ("Invalid 'begincidrange' operator in
+ * ToUnicode CMap") and text extraction works only by their guesswork. The codes it writes are
+ * UTF-16 code units equal to the code point (Identity-H, CID = code point), so the right
+ * ToUnicode is the identity over the font's range, as bfrange blocks that each stay inside one
+ * high byte (ISO 32000-1 9.10.3) and at most 100 per block (the PostScript CMap limit).
+ */
+static int write_to_unicode(HPDF_Font font)
+{
+    HPDF_FontAttr fa = (HPDF_FontAttr)font->attr;
+    if (fa == NULL || fa->cmap_stream == NULL || fa->cmap_stream->stream == NULL) {
+        return 0;
+    }
+    char buf[8192];
+    size_t n = 0;
+    const unsigned last_hi = QTB_FONT_LAST_CODEPOINT >> 8;
+    n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+                          "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+                          "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> "
+                          "def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+                          "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
+    for (unsigned hi = 0; hi <= last_hi; hi += 100) {
+        unsigned count = last_hi + 1 - hi < 100 ? last_hi + 1 - hi : 100;
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%u beginbfrange\n", count);
+        for (unsigned h = hi; h < hi + count; h++) {
+            n +=
+                (size_t)snprintf(buf + n, sizeof(buf) - n, "<%02X00> <%02XFF> <%02X00>\n", h, h, h);
+        }
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "endbfrange\n");
+    }
+    n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+                          "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    QTB_ENSURE(n < sizeof(buf), QTB_EGENERIC, "ToUnicode CMap larger than its buffer");
+    HPDF_MemStream_FreeData(fa->cmap_stream->stream);
+    if (HPDF_Stream_Write(fa->cmap_stream->stream, (const HPDF_BYTE *)buf, (HPDF_UINT)n) !=
+        HPDF_OK) {
+        return QTB_FAIL(QTB_ENOMEM, "libharu: cannot write the ToUnicode CMap");
+    }
+    return 0;
+}
+
+/*
  * libharu 2.3 writes its font subset through a 4 KiB-block memory stream, one table after the
  * other in a fixed order that ends with "prep", writing a table the font lacks as empty; it then
  * seeks to each table's start to checksum it. A seek to exactly the end of a stream whose size
@@ -646,6 +688,7 @@ static int load_font(HPDF_Font *out, HPDF_Doc pdf)
         return QTB_FAIL(QTB_EGENERIC, "libharu: cannot create the UTF-8 font (0x%04X)",
                         (unsigned)HPDF_GetError(pdf));
     }
+    QTB_TRY(write_to_unicode(*out));
     return shorten_cid_map(*out);
 }
 

@@ -144,7 +144,9 @@ if command -v pdftotext >/dev/null; then
     sed 's|<name>«Қазақ Сақтандыру Сервис» жауапкершілігі шектеулі серіктестігі</name>|<name>ЖШС «ӘҒҚҢӨҰҮҺІ әғқңөұүһі»</name>|' \
         "$APPS/le-sakhtandyru-kk.xml" >"$TMP/letters.xml"
     "$QTB" questionnaire "${TODAY[@]}" --out "$TMP/letters.pdf" "$TMP/letters.xml"
-    pdftotext -enc UTF-8 "$TMP/letters.pdf" "$TMP/letters.txt" 2>/dev/null
+    pdftotext -enc UTF-8 "$TMP/letters.pdf" "$TMP/letters.txt" 2>"$TMP/pdftotext.err"
+    [ ! -s "$TMP/pdftotext.err" ] && ok "pdftotext reads the PDF without a warning (a real ToUnicode CMap)" ||
+        fail "pdftotext warns: $(head -c 300 "$TMP/pdftotext.err")"
     txt=$(cat "$TMP/letters.txt")
     for s in "ЖШС «ӘҒҚҢӨҰҮҺІ әғқңөұүһі»" "ӨТІНІШ БЕРУШІНІҢ САУАЛНАМАСЫ" "060340001009" "850412301004" \
         "KZ12601A861000123456" "Сейітқазиев" "n.seitkaziyev@saqtandyru.kz" "QTB-2026-000101" \
