@@ -11,9 +11,10 @@
 # and two ~60 KB attachments, one with a detached signature. Every one must be ACCEPTED, or the
 # benchmark fails: a rejection would skip the work being measured.
 # Target (issue 7): >= 500 submissions/s on 2 cores. Measured on the 2-core build machine
-# (2026-11-22, 1000 submissions of 145 KB): 511 submissions/s end to end; steps alone 3.48 ms
-# per submission (render 1.70, record 1.00 of which about half is the WAL checkpoint writing the
-# documents a second time, load 0.36, signatures 0.14 with the run's certificate cache).
+# (2026-11-22, 1000 submissions of 145 KB, idle): 583 submissions/s end to end; the steps alone
+# 2.8 ms per submission (render 1.55, record 0.67 with the WAL checkpoint writing the documents a
+# second time, load ~0.3, signatures 0.14 with the run's certificate cache). Before this
+# session's changes (a certificate cache, no d2i_CMS for the questionnaire's shape): 432-458.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
