@@ -1529,7 +1529,6 @@ static int add_check(one_sig *o, const char *name, const char *value)
 static int judge_key_trust(one_sig *o)
 {
     verify_ctx *x = o->x;
-    QTB_TRY(qtb_path_result_report(o->rep->obj, NULL)); /* until a path is validated */
     if (o->sa->kind == QTB_XSIG_HMAC || strcmp(o->key.source, "pinned") == 0) {
         QTB_TRY(add_check(o, "chain", "NOT_APPLICABLE"));
         return 0; /* the caller supplied the key: nothing more to establish */
@@ -1720,6 +1719,10 @@ static int verify_one(verify_ctx *x, size_t index, qtb_sig_report *rep)
     char when[32];
     qtb_time_rfc3339(when, sizeof(when), x->at);
     QTB_TRY_GOTO(jset_str(rep->obj, "bestSignatureTime", when));
+    /* Present in every entry, as in CMS reports: null / [] until verification gets that far. */
+    QTB_TRY_GOTO(jset(rep->obj, "signer", json_null()));
+    QTB_TRY_GOTO(jset(rep->obj, "chain", json_array()));
+    QTB_TRY_GOTO(qtb_path_result_report(rep->obj, NULL));
 
     QTB_TRY_GOTO(prepare(&o));
     if (!o.v.set) {

@@ -205,6 +205,9 @@ def negatives(cms, xml):
         ("XML unknown key source", set_(s0 + ["keySource"], "KeyName")),
         ("XML validated path without pathValidation", set_(s0 + ["pathValidation"], None)),
         ("XML chain without a path check", del_(s0 + ["checks", "chain"])),
+        ("XML signature without signer key", del_(s0 + ["signer"])),
+        ("XML signature without revocationEvidence", del_(s0 + ["revocationEvidence"])),
+        ("XML passed with a null signer", set_(s0 + ["signer"], None)),
         ("XML signature format (CMS fields) under XMLDSIG", set_(s0 + ["digestAlgorithm"], "x")),
     ]
     for label, base, extra in (("CMS", cms, cms_only), ("XML", xml, xml_only)):
