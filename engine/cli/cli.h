@@ -39,4 +39,8 @@ int cli_read_file(const char *cmd, unsigned char **out, size_t *len, const char 
 /* True when argv has -h/--help. */
 bool cli_wants_help(int argc, char **argv);
 
+/* A whole decimal number in [min, max]: 0 with *out set, or -1 (the caller says which option
+ * and range in its message). */
+int cli_parse_int(long long *out, const char *s, long long min, long long max);
+
 #endif

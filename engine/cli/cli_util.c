@@ -197,3 +197,15 @@ bool cli_wants_help(int argc, char **argv)
     }
     return false;
 }
+
+int cli_parse_int(long long *out, const char *s, long long min, long long max)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}

@@ -1,5 +1,4 @@
 /* qoltanba batch: verify every submission of an inbox folder and record it in the store. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -158,10 +157,8 @@ static void print_summary(const qtb_batch_summary *s, const progress *p, bool js
 
 static int parse_count(unsigned *out, const char *s, unsigned max)
 {
-    char *end = NULL;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v > max) {
+    long long v = 0;
+    if (cli_parse_int(&v, s, 1, max) != 0) {
         return -1;
     }
     *out = (unsigned)v;
@@ -202,7 +199,7 @@ int cmd_batch(int argc, char **argv)
             trust_dirs[ntrust++] = optarg;
             break;
         case 'j':
-            if (parse_count(&opts.jobs, optarg, 256) != 0 || opts.jobs == 0) {
+            if (parse_count(&opts.jobs, optarg, 256) != 0) {
                 return cli_error(CMD, "--jobs takes a number from 1 to 256");
             }
             break;
@@ -213,12 +210,12 @@ int cmd_batch(int argc, char **argv)
             opts.record_flags |= QTB_RECORD_RETRY_ERRORS;
             break;
         case 'c':
-            if (parse_count(&commit_every, optarg, 100000) != 0 || commit_every == 0) {
+            if (parse_count(&commit_every, optarg, 100000) != 0) {
                 return cli_error(CMD, "--commit-every takes a number from 1 to 100000");
             }
             break;
         case 'm':
-            if (parse_count(&opts.commit_ms, optarg, 3600000) != 0 || opts.commit_ms == 0) {
+            if (parse_count(&opts.commit_ms, optarg, 3600000) != 0) {
                 return cli_error(CMD, "--commit-ms takes a number from 1 to 3600000");
             }
             break;

@@ -1,6 +1,6 @@
 /* qoltanba review: list, show, approve and return recorded submissions. */
-#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,10 +104,8 @@ static int parse_id(int64_t *out, const char *s)
     if (s == NULL) {
         return cli_error(CMD, "a submission ID is required");
     }
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v <= 0) {
+    long long v = 0;
+    if (cli_parse_int(&v, s, 1, LLONG_MAX) != 0) {
         return cli_error(CMD, "'%s' is not a submission ID", s);
     }
     *out = (int64_t)v;

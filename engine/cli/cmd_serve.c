@@ -1,6 +1,5 @@
 /* qoltanba serve: the HTTP JSON service and the compliance review page (serve_http.c,
  * serve_api.c). This file reads the options and sets up what every worker thread shares. */
-#include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -217,20 +216,16 @@ static int parse_args(serve_args *a, int argc, char **argv)
             a->auth_verify = true;
             break;
         case 'n': {
-            char *end = NULL;
-            errno = 0;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (errno != 0 || end == optarg || *end != '\0' || v == 0 || v > MAX_THREADS) {
+            long long v = 0;
+            if (cli_parse_int(&v, optarg, 1, MAX_THREADS) != 0) {
                 return cli_error(CMD, "--threads takes 1 to %u", MAX_THREADS);
             }
             a->threads = (unsigned)v;
             break;
         }
         case 'm': {
-            char *end = NULL;
-            errno = 0;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (errno != 0 || end == optarg || *end != '\0' || v == 0 || v > 65536) {
+            long long v = 0;
+            if (cli_parse_int(&v, optarg, 1, 65536) != 0) {
                 return cli_error(CMD, "--max-body-memory takes 1 to 65536 (MiB)");
             }
             a->max_body_bytes = (size_t)v << 20;

@@ -301,12 +301,11 @@ static int parse_args(sign_args *a, int argc, char **argv)
             a->tsa_policy = optarg;
             break;
         case 's': {
-            char *end = NULL;
-            a->signer_index = strtol(optarg, &end, 10);
-            if (end == optarg || *end != '\0' || a->signer_index < 1 ||
-                a->signer_index > QTB_MAX_SIGNERS) {
+            long long v = 0;
+            if (cli_parse_int(&v, optarg, 1, QTB_MAX_SIGNERS) != 0) {
                 return cli_error(CMD, "--signer wants a number from 1 to %u", QTB_MAX_SIGNERS);
             }
+            a->signer_index = (long)v;
             break;
         }
         case 'p':

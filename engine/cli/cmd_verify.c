@@ -224,13 +224,12 @@ int cmd_verify(int argc, char **argv)
             want_rev = true;
             break;
         case 'T': {
-            char *end = NULL;
-            long ms = strtol(optarg, &end, 10);
-            if (end == optarg || *end != '\0' || ms < 1 || ms > 600000) {
+            long long ms = 0;
+            if (cli_parse_int(&ms, optarg, 1, 600000) != 0) {
                 return cli_error(CMD, "--net-timeout wants milliseconds (1..600000), not '%s'",
                                  optarg);
             }
-            ropts.timeout_ms = ms;
+            ropts.timeout_ms = (long)ms;
             want_rev = true;
             break;
         }
@@ -254,12 +253,11 @@ int cmd_verify(int argc, char **argv)
             want_rev = true;
             break;
         case 'L': {
-            char *end = NULL;
-            long sec = strtol(optarg, &end, 10);
-            if (end == optarg || *end != '\0' || sec < 0 || sec > 30L * 86400) {
+            long long sec = 0;
+            if (cli_parse_int(&sec, optarg, 0, 30LL * 86400) != 0) {
                 return cli_error(CMD, "--crl-ttl wants seconds (0..2592000), not '%s'", optarg);
             }
-            ropts.crl_ttl_s = sec == 0 ? -1 : sec;
+            ropts.crl_ttl_s = sec == 0 ? -1 : (long)sec;
             want_rev = true;
             break;
         }
