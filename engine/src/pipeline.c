@@ -350,6 +350,30 @@ static int hash_file(EVP_MD_CTX *h, const char *name, size_t len, const unsigned
     return 0;
 }
 
+/* A file not taken into the submission: its name still enters the content hash (so the same
+ * problem is not re-checked on every run) and the submission gets `o` with `code`. */
+static int file_refused(qtb_submission_result *out, EVP_MD_CTX *h, const char *name, qtb_outcome o,
+                        const char *code, const char *why)
+{
+    static const unsigned char none[32] = {0};
+    QTB_TRY(hash_file(h, name, 0, none));
+    return block(out, o, code, "%s: %s", name, why);
+}
+
+/* The document just added to `out`: its part of the content hash, and a note when its name is
+ * not part of the submission format. */
+static int file_taken(qtb_submission_result *out, EVP_MD_CTX *h)
+{
+    const qtb_sub_document *doc = &out->documents[out->ndocuments - 1];
+    QTB_TRY(hash_file(h, doc->name, doc->len, doc->sha256));
+    if (strcmp(doc->kind, "OTHER") == 0) {
+        QTB_TRY(finding(out, "INFO", "UNEXPECTED_FILE",
+                        "%s is not part of the submission format (recorded, not checked)",
+                        doc->name));
+    }
+    return 0;
+}
+
 static int load_files(qtb_submission_result *out, EVP_MD_CTX *h, const file_list *l,
                       const char *dir)
 {
@@ -372,22 +396,13 @@ static int load_files(qtb_submission_result *out, EVP_MD_CTX *h, const file_list
         }
         if (rc < 0) {
             qtb_free(data);
-            /* Hash the name so the same problem is not re-checked on every run. */
-            static const unsigned char none[32] = {0};
-            QTB_TRY(hash_file(h, name, 0, none));
-            QTB_TRY(block(out, rc == QTB_ETOOBIG ? QTB_OUTCOME_REJECTED : QTB_OUTCOME_ERROR,
-                          rc == QTB_ETOOBIG ? "FILE_TOO_BIG" : "FILE_UNREADABLE", "%s: %s", name,
-                          qtb_error_last()->message));
+            QTB_TRY(file_refused(
+                out, h, name, rc == QTB_ETOOBIG ? QTB_OUTCOME_REJECTED : QTB_OUTCOME_ERROR,
+                rc == QTB_ETOOBIG ? "FILE_TOO_BIG" : "FILE_UNREADABLE", qtb_error_last()->message));
             continue;
         }
         QTB_TRY(qtb_submission_result_take_document(out, name, kind_of(name), data, len));
-        const qtb_sub_document *doc = &out->documents[out->ndocuments - 1];
-        QTB_TRY(hash_file(h, name, doc->len, doc->sha256));
-        if (strcmp(kind_of(name), "OTHER") == 0) {
-            QTB_TRY(finding(out, "INFO", "UNEXPECTED_FILE",
-                            "%s is not part of the submission format (recorded, not checked)",
-                            name));
-        }
+        QTB_TRY(file_taken(out, h));
     }
     return 0;
 }
@@ -500,21 +515,13 @@ int qtb_pipeline_load_files(qtb_submission_result *out, const char *key, const q
                        qtb_add_overflows(total, sorted[i].len, &total) ||
                        total > QTB_MAX_SUBMISSION_BYTES;
         if (too_big) {
-            static const unsigned char none[32] = {0};
-            QTB_TRY_GOTO(hash_file(h, name, 0, none));
-            QTB_TRY_GOTO(block(out, QTB_OUTCOME_REJECTED, "FILE_TOO_BIG",
-                               "%s: the file or the submission is too big", name));
+            QTB_TRY_GOTO(file_refused(out, h, name, QTB_OUTCOME_REJECTED, "FILE_TOO_BIG",
+                                      "the file or the submission is too big"));
             continue;
         }
         QTB_TRY_GOTO(qtb_submission_result_add_document(out, name, kind_of(name), sorted[i].data,
                                                         sorted[i].len));
-        const qtb_sub_document *doc = &out->documents[out->ndocuments - 1];
-        QTB_TRY_GOTO(hash_file(h, name, doc->len, doc->sha256));
-        if (strcmp(kind_of(name), "OTHER") == 0) {
-            QTB_TRY_GOTO(finding(out, "INFO", "UNEXPECTED_FILE",
-                                 "%s is not part of the submission format (recorded, not checked)",
-                                 name));
-        }
+        QTB_TRY_GOTO(file_taken(out, h));
     }
     unsigned int len = 0;
     if (!EVP_DigestFinal_ex(h, out->content_hash, &len) || len != 32) {
