@@ -31,9 +31,8 @@ int cli_lib_error(const char *cmd, const char *what)
 
 void cli_wipe(void *p, size_t n)
 {
-    volatile unsigned char *v = p;
-    while (n--) {
-        *v++ = 0;
+    if (p != NULL && n > 0) {
+        explicit_bzero(p, n); /* a memset the compiler may not drop */
     }
 }
 
