@@ -543,32 +543,32 @@ static int write_to_unicode(HPDF_Font font)
     if (fa == NULL || fa->cmap_stream == NULL || fa->cmap_stream->stream == NULL) {
         return 0;
     }
-    char buf[8192];
-    size_t n = 0;
+    HPDF_Stream s = fa->cmap_stream->stream;
+    HPDF_MemStream_FreeData(s);
+    HPDF_STATUS st =
+        HPDF_Stream_WriteStr(s, "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+                                "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 "
+                                ">> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+                                "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
     const unsigned last_hi = QTB_FONT_LAST_CODEPOINT >> 8;
-    n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-                          "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
-                          "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> "
-                          "def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
-                          "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
-    for (unsigned hi = 0; hi <= last_hi; hi += 100) {
+    for (unsigned hi = 0; st == HPDF_OK && hi <= last_hi; hi += 100) {
         unsigned count = last_hi + 1 - hi < 100 ? last_hi + 1 - hi : 100;
-        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%u beginbfrange\n", count);
-        for (unsigned h = hi; h < hi + count; h++) {
-            n +=
-                (size_t)snprintf(buf + n, sizeof(buf) - n, "<%02X00> <%02XFF> <%02X00>\n", h, h, h);
+        char line[32];
+        snprintf(line, sizeof(line), "%u beginbfrange\n", count);
+        st = HPDF_Stream_WriteStr(s, line);
+        for (unsigned h = hi; st == HPDF_OK && h < hi + count; h++) {
+            snprintf(line, sizeof(line), "<%02X00> <%02XFF> <%02X00>\n", h, h, h);
+            st = HPDF_Stream_WriteStr(s, line);
         }
-        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "endbfrange\n");
+        if (st == HPDF_OK) {
+            st = HPDF_Stream_WriteStr(s, "endbfrange\n");
+        }
     }
-    n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-                          "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
-    QTB_ENSURE(n < sizeof(buf), QTB_EGENERIC, "ToUnicode CMap larger than its buffer");
-    HPDF_MemStream_FreeData(fa->cmap_stream->stream);
-    if (HPDF_Stream_Write(fa->cmap_stream->stream, (const HPDF_BYTE *)buf, (HPDF_UINT)n) !=
-        HPDF_OK) {
-        return QTB_FAIL(QTB_ENOMEM, "libharu: cannot write the ToUnicode CMap");
+    if (st == HPDF_OK) {
+        st = HPDF_Stream_WriteStr(
+            s, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
     }
-    return 0;
+    return st == HPDF_OK ? 0 : QTB_FAIL(QTB_ENOMEM, "libharu: cannot write the ToUnicode CMap");
 }
 
 /*
