@@ -32,11 +32,6 @@
 #ifdef QTB_HAVE_MHD
 /* A request body may carry a PKCS#12 password, and jansson's parser copies strings through
  * buffers it frees itself: in this process every block jansson frees is wiped first. */
-static void *json_alloc(size_t n)
-{
-    return malloc(n);
-}
-
 static void json_free_wiped(void *p)
 {
     if (p != NULL) {
@@ -267,7 +262,7 @@ int cmd_serve(int argc, char **argv)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         a.threads = n > 0 && 2 * n <= (long)MAX_THREADS ? 2u * (unsigned)n : 4u;
     }
-    json_set_alloc_funcs(json_alloc, json_free_wiped); /* before any JSON is made */
+    json_set_alloc_funcs(malloc, json_free_wiped); /* before any JSON is made */
     qtb_library_init();
     static serve_server s; /* large (metrics); one per process */
     memset(&s, 0, sizeof(s));
