@@ -1582,8 +1582,11 @@ static int judge_key_trust(one_sig *o)
     return rc;
 }
 
+/* Every Reference digested: messageDigest PASSED when all match, FAILED when one does not,
+ * NOT_CHECKED when one could not be dereferenced and none failed. */
 static int verify_references(one_sig *o)
 {
+    bool changed = false, unread = o->sh.nrefs == 0;
     for (size_t i = 0; i < o->sh.nrefs; i++) {
         ref_out ro;
         memset(&ro, 0, sizeof(ro));
@@ -1600,6 +1603,7 @@ static int verify_references(one_sig *o)
         if (rv.set) {
             QTB_TRY(jset_str(r, "result", rv.msg));
             fail_with(&o->v, rv.ind, rv.sub, "%s", rv.msg);
+            unread = true;
             continue;
         }
         QTB_TRY(covers_json(&cov, &ro));
@@ -1610,13 +1614,14 @@ static int verify_references(one_sig *o)
         QTB_TRY(jset(r, "covers", cov));
         QTB_TRY(jset(r, "digestValid", json_boolean(ro.digest_ok)));
         if (!ro.digest_ok) {
+            changed = true;
             fail_with(&o->v, QTB_TOTAL_FAILED, QTB_SUB_HASH_FAILURE,
                       "the digest of reference \"%.100s\" does not match: the signed data was "
                       "changed",
                       o->sh.refs[i].uri);
         }
     }
-    return 0;
+    return add_check(o, "messageDigest", changed ? "FAILED" : unread ? "NOT_CHECKED" : "PASSED");
 }
 
 /* Steps before cryptography: shape, algorithms, key. Leaves o->v set when it must stop. */
@@ -1711,6 +1716,12 @@ static int verify_one(verify_ctx *x, size_t index, qtb_sig_report *rep)
         rc = QTB_FAIL(QTB_ENOMEM, "out of memory");
         goto done;
     }
+    /* The CMS report's four checks, in its order; each step overwrites its own. messageDigest is
+     * XML's References' DigestValues; timestamp stays NOT_CHECKED (XAdES tokens are not read). */
+    QTB_TRY_GOTO(add_check(&o, "signatureValue", "NOT_CHECKED"));
+    QTB_TRY_GOTO(add_check(&o, "messageDigest", "NOT_CHECKED"));
+    QTB_TRY_GOTO(add_check(&o, "chain", "NOT_CHECKED"));
+    QTB_TRY_GOTO(add_check(&o, "timestamp", "NOT_CHECKED"));
     xmlChar *path = xmlGetNodePath(o.sh.sig);
     rc = jset_str(rep->obj, "signaturePath", (const char *)path);
     xmlFree(path);

@@ -30,9 +30,16 @@ json_eq "both reported" "$TMP/two.json" "len(d['signatures'])" "2"
 json_eq "second signer is the CEO (BIN)" "$TMP/two.json" "d['signatures'][1]['signer']['bin']" \
     "040540000123"
 
+json_eq "checks: the CMS report's four, each judged" "$TMP/one.json" \
+    "' '.join(k + '=' + v for k, v in d['signatures'][0]['checks'].items())" \
+    "signatureValue=PASSED messageDigest=PASSED chain=PASSED timestamp=NOT_CHECKED"
+
 sed 's|<amount>100<|<amount>900<|' "$TMP/one.xml" >"$TMP/changed.xml"
 expect_rc "text changed after signing: exit 1" 1 \
-    "$QTB" verify --trust "$PKI/trust/rsa" "$TMP/changed.xml"
+    "$QTB" verify --trust "$PKI/trust/rsa" --json "$TMP/changed.xml"
+json_eq "changed text: messageDigest FAILED, the later steps NOT_CHECKED" "$TMP/out" \
+    "' '.join(k + '=' + v for k, v in d['signatures'][0]['checks'].items())" \
+    "signatureValue=PASSED messageDigest=FAILED chain=NOT_CHECKED timestamp=NOT_CHECKED"
 expect_rc "sign with a key of an untrusted CA" 0 \
     "$QTB" sign --xml --p12 "$PKI/p12/rsa_untrusted.p12" --password-file "$PW" \
     --out "$TMP/untrusted.xml" "$IN"
