@@ -61,7 +61,7 @@ static int print_crls(const json_t *arr)
                str(c, "file"), str(c, "issuer"), str(c, "this_update"),
                json_is_null(json_object_get(c, "next_update")) ? "(none)" : str(c, "next_update"),
                (long long)json_integer_value(json_object_get(c, "entries")),
-               json_is_true(json_object_get(c, "delta")) ? ", delta CRL (not used yet)" : "", sig,
+               json_is_true(json_object_get(c, "delta")) ? ", delta CRL" : "", sig,
                expired ? "; EXPIRED" : "", unusable != NULL ? "; not usable: " : "",
                unusable != NULL ? unusable : "");
         if (strcmp(sig, "valid") != 0 || expired || unusable != NULL) {

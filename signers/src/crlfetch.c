@@ -455,64 +455,6 @@ static void last_good_note(qtb_rev_result *out, const centry *e, const char *url
     }
 }
 
-static int64_t crl_number(X509_CRL *crl, int nid)
-{
-    ASN1_INTEGER *n = X509_CRL_get_ext_d2i(crl, nid, NULL, NULL);
-    int64_t v = -1;
-    if (n == NULL || ASN1_INTEGER_get_int64(&v, n) != 1) {
-        v = -1;
-    }
-    ASN1_INTEGER_free(n);
-    ERR_clear_error();
-    return v;
-}
-
-/*
- * Apply a delta CRL (RFC 5280 §5.2.4) to a base verdict that is GOOD or STALE: listed there
- * means revoked (removeFromCRL excepted); not listed, a fresh delta makes a stale base current.
- * It is used only when its BaseCRLNumber is not newer than the base's cRLNumber. Lock held.
- */
-static void apply_delta(qtb_rev_result *out, const centry *base, const centry *d, X509 *subject,
-                        int64_t sig_time, int64_t now)
-{
-    if (d == NULL || d->holder == NULL || d->holder->ncrls != 1) {
-        return;
-    }
-    const qtb_tcrl *dc = &d->holder->crls[0];
-    int64_t base_no = crl_number(base->holder->crls[0].crl, NID_crl_number);
-    int64_t needs = crl_number(dc->crl, NID_delta_crl);
-    if (base_no < 0 || needs < 0 || needs > base_no) {
-        return; /* a delta for a newer base than ours: not applicable */
-    }
-    char tu[32];
-    qtb_time_rfc3339(tu, sizeof(tu), dc->this_update);
-    X509_REVOKED *rev = NULL;
-    int found = X509_CRL_get0_by_cert(dc->crl, &rev, subject);
-    if (found == 1 && rev != NULL) {
-        int64_t when = sig_time;
-        if (qtb_asn1_time_to_epoch(&when, X509_REVOKED_get0_revocationDate(rev)) < 0) {
-            qtb_error_clear();
-            when = sig_time;
-        }
-        ASN1_ENUMERATED *e = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL);
-        long reason = e != NULL ? ASN1_ENUMERATED_get(e) : -1;
-        ASN1_ENUMERATED_free(e);
-        ERR_clear_error();
-        out->status = when <= sig_time ? QTB_REV_REVOKED : QTB_REV_REVOKED_LATER;
-        out->revocation_time = when;
-        out->reason = reason >= 0 && reason <= 10 ? (int)reason : -1;
-        snprintf(out->note, sizeof(out->note), "listed on the delta CRL of %s", tu);
-        return;
-    }
-    bool fresh = dc->this_update >= sig_time || (dc->next_update != 0 && now <= dc->next_update);
-    if (fresh) {
-        char note[sizeof(out->note)];
-        snprintf(note, sizeof(note), "%s", out->note);
-        out->status = QTB_REV_GOOD;
-        snprintf(out->note, sizeof(out->note), "%.120s; delta CRL of %s", note, tu);
-    }
-}
-
 static int check_url(qtb_rev_result *out, qtb_crl_store *s, const char *url, const char *mirror,
                      bool deltas, bool offline, const qtb_http_opts *ho, X509 *subject,
                      X509 *issuer, const unsigned char issuer_fp[QTB_FP_LEN], bool subject_is_ca,
@@ -543,7 +485,8 @@ static int check_url(qtb_rev_result *out, qtb_crl_store *s, const char *url, con
         }
     }
     bool want_delta = deltas && rc == 0 && e->holder != NULL &&
-                      (out->status == QTB_REV_GOOD || out->status == QTB_REV_STALE);
+                      (out->status == QTB_REV_GOOD || out->status == QTB_REV_STALE ||
+                       out->reason == 6 /* on hold: a delta may release it */);
     pthread_mutex_unlock(&s->lock);
     if (!want_delta) {
         return rc;
@@ -556,8 +499,10 @@ static int check_url(qtb_rev_result *out, qtb_crl_store *s, const char *url, con
         /* the base entry cannot have been evicted: a slot is recycled only by entry_for for
          * another URL, and `e` is found again by its URL and issuer */
         centry *base = entry_for(s, url, issuer_fp);
-        if (d != NULL && d->holder != NULL && base != NULL && base->holder != NULL) {
-            apply_delta(out, base, d, subject, sig_time, now);
+        if (d != NULL && d->holder != NULL && d->holder->ncrls == 1 && base != NULL &&
+            base->holder != NULL && base->holder->ncrls == 1) {
+            qtb_crl_apply_delta(out, &base->holder->crls[0], &d->holder->crls[0], subject, sig_time,
+                                now);
             pthread_mutex_unlock(&s->lock);
             return 0;
         }

@@ -92,7 +92,10 @@ typedef struct qtb_path_result {
  * is fresh: thisUpdate >= sig_time or now <= nextUpdate; otherwise TRY_LATER. CRLs of the
  * issuer exist but none is usable (bad signature, unknown critical extension, issuer without
  * cRLSign): TRY_LATER, naming why. No CRL of the issuer at all: not checked, said in the
- * message, not a failure. Delta CRLs are not used yet (in the trust set's CRLs).
+ * message, not a failure. A delta CRL (deltaCRLIndicator) of the issuer, checked the same way,
+ * is applied to that full CRL when its BaseCRLNumber is not newer than the full CRL's
+ * cRLNumber (the newest such delta; qtb_crl_apply_delta). Without a full CRL a delta can
+ * only revoke: a listing on it is the CA's signed word, its silence says nothing.
  *
  * With a qtb_revocation attached to `t` (qtb_trust_set_revocation, revocation.h), each
  * certificate below the anchor is checked from its sources in their order instead (OCSP, then

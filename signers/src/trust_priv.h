@@ -48,7 +48,7 @@ typedef struct qtb_tcrl {
     int64_t this_update;
     int64_t next_update; /* 0 when the CRL has none */
     char this_update_text[32];
-    bool delta; /* deltaCRLIndicator present: not used yet (issue 8) */
+    bool delta; /* deltaCRLIndicator present: applied to its full CRL (qtb_crl_apply_delta) */
     char *file; /* where it was loaded from, for messages */
     /* from qtb_crl_profile, at load time */
     ISSUING_DIST_POINT *idp; /* its scope, or NULL */
@@ -134,10 +134,24 @@ int qtb_crl_profile(qtb_tcrl *c) QTB_MUST_USE;
 /*
  * The revocation status of `subject` (DER `subject_der`) from the trust set's CRLs issued by
  * `issuer` (whose fingerprint is `issuer_fp`). Returns 0 with the verdict in *out, negative
- * on internal failure.
+ * on internal failure. The newest full CRL decides, with the newest delta CRL issued for it
+ * applied; a delta alone can only say "revoked".
  */
 int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *issuer,
                   const unsigned char issuer_fp[QTB_FP_LEN], bool subject_is_ca, int64_t sig_time,
                   int64_t now) QTB_MUST_USE;
+
+/* A CRL's cRLNumber (nid NID_crl_number) or BaseCRLNumber (NID_delta_crl); -1 when absent. */
+int64_t qtb_crl_number(X509_CRL *crl, int nid);
+
+/*
+ * Apply the delta CRL `d` (RFC 5280 §5.2.4; issuer, scope and signature already checked) to the
+ * verdict `out` that the full CRL `base` gave. Used only when d's BaseCRLNumber is not newer
+ * than base's cRLNumber and d is newer than base. Listed on d: revoked (a hold on a stale d says
+ * nothing). Not listed on a fresh d: a stale base becomes current; removeFromCRL, or a hold in
+ * the base that d does not release, is followed. A final revocation in the base stands.
+ */
+void qtb_crl_apply_delta(qtb_rev_result *out, const qtb_tcrl *base, const qtb_tcrl *d,
+                         X509 *subject, int64_t sig_time, int64_t now);
 
 #endif

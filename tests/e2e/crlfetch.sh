@@ -150,6 +150,28 @@ v "a delta CRL given as the full CRL: indeterminate" 3 --crl-url "$H/d1.crl" \
     "$TMP/rsa_individual_sign.p7s"
 has "delta as full: said" "delta CRL where a full CRL"
 
+# the same delta CRLs in a trust folder, nothing downloaded: applied to the folder's full CRL
+TD="$TMP/trust-delta"
+mkdir -p "$TD"
+cp "$P/trust/rsa/root.pem" "$P/trust/rsa/ca.pem" "$P/rsa/ca.crl" "$TD/"
+td() { # td NAME WANT_RC P7S (JSON in $TMP/v.json)
+    expect_rc "$1" "$2" "$QTB" verify --json --trust "$TD" "$3"
+    cp "$TMP/out" "$TMP/v.json"
+}
+td "trust folder, full CRL only: CEO not revoked" 0 "$TMP/rsa_ceo_sign.p7s"
+cp "$TMP/d1.crl" "$TD/ca-delta.crl"
+td "trust folder with its delta: CEO revoked" 1 "$TMP/rsa_ceo_sign.p7s"
+json_eq "trust folder delta: REVOKED" "$TMP/v.json" "d['signatures'][0]['subIndication']" REVOKED
+td "trust folder with its delta: others good" 0 "$TMP/rsa_individual_sign.p7s"
+has "trust folder delta named" "not listed on the delta CRL of"
+cp "$TMP/d5.crl" "$TD/ca-delta.crl"
+td "trust folder, delta for a newer base: not applied" 0 "$TMP/rsa_ceo_sign.p7s"
+rm "$TD/ca.crl"
+cp "$TMP/d1.crl" "$TD/ca-delta.crl"
+td "trust folder, a delta alone: its listing still revokes" 1 "$TMP/rsa_ceo_sign.p7s"
+td "trust folder, a delta alone: no 'not revoked' from it" 0 "$TMP/rsa_individual_sign.p7s"
+has "a delta alone: said" "need their full CRL"
+
 # offline: the cached copy works, nothing is asked
 before=$(wc -l <"$TMP/http.log")
 v "offline: cached copy" 1 --crl-url "$H/c.crl" --crl-cache "$C" --crl-ttl 0 --offline \

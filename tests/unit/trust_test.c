@@ -1167,11 +1167,21 @@ static gcert gca(const char *cn, const gcert *iss, int64_t nb, int64_t na, unsig
     return g;
 }
 
-enum { C_CRIT_OTHER = 1, C_DELTA = 2, C_ONLY_CA = 4, C_HOLD = 8, C_KEY_COMPROMISE = 16 };
+enum {
+    C_CRIT_OTHER = 1,
+    C_DELTA = 2,
+    C_ONLY_CA = 4,
+    C_HOLD = 8,
+    C_KEY_COMPROMISE = 16,
+    C_REMOVE = 32 /* removeFromCRL */
+};
 
-/* A CRL by `iss` at `this_update` (nextUpdate one month on), listing `serial` (if non-NULL). */
-static X509_CRL *gcrl(const gcert *iss, int64_t this_update, const ASN1_INTEGER *serial,
-                      int64_t rev_time, unsigned opts)
+/*
+ * A CRL by `iss` at `this_update` (nextUpdate one month on), listing `serial` (if non-NULL);
+ * with a cRLNumber `number` and, for a delta CRL, a BaseCRLNumber `base`, when not negative.
+ */
+static X509_CRL *gcrl_n(const gcert *iss, int64_t this_update, const ASN1_INTEGER *serial,
+                        int64_t rev_time, unsigned opts, int64_t number, int64_t base)
 {
     X509_CRL *crl = X509_CRL_new();
     ASN1_TIME *tu = ASN1_TIME_set(NULL, (time_t)this_update);
@@ -1186,9 +1196,12 @@ static X509_CRL *gcrl(const gcert *iss, int64_t this_update, const ASN1_INTEGER 
         ok = rev != NULL && rt != NULL &&
              X509_REVOKED_set_serialNumber(rev, (ASN1_INTEGER *)serial) == 1 &&
              X509_REVOKED_set_revocationDate(rev, rt) == 1 && X509_CRL_add0_revoked(crl, rev) == 1;
-        if (ok && (opts & (C_HOLD | C_KEY_COMPROMISE))) {
+        if (ok && (opts & (C_HOLD | C_KEY_COMPROMISE | C_REMOVE))) {
             ASN1_ENUMERATED *reason = ASN1_ENUMERATED_new();
-            ok = reason != NULL && ASN1_ENUMERATED_set(reason, (opts & C_HOLD) ? 6 : 1) == 1 &&
+            ok = reason != NULL &&
+                 ASN1_ENUMERATED_set(reason, (opts & C_HOLD)     ? 6
+                                             : (opts & C_REMOVE) ? 8
+                                                                 : 1) == 1 &&
                  X509_REVOKED_add1_ext_i2d(rev, NID_crl_reason, reason, 0, 0) == 1;
             ASN1_ENUMERATED_free(reason);
         }
@@ -1199,6 +1212,16 @@ static X509_CRL *gcrl(const gcert *iss, int64_t this_update, const ASN1_INTEGER 
     if (ok && (opts & C_DELTA)) {
         ok = X509_CRL_add1_ext_i2d(crl, NID_delta_crl, (void *)X509_get_serialNumber(iss->x), 1,
                                    0) == 1;
+    }
+    for (int k = 0; k < 2 && ok; k++) {
+        int64_t v = k == 0 ? number : base;
+        ASN1_INTEGER *n = v >= 0 ? ASN1_INTEGER_new() : NULL;
+        if (v >= 0) {
+            ok = n != NULL && ASN1_INTEGER_set_int64(n, v) == 1 &&
+                 X509_CRL_add1_ext_i2d(crl, k == 0 ? NID_crl_number : NID_delta_crl, n, k == 1,
+                                       0) == 1;
+        }
+        ASN1_INTEGER_free(n);
     }
     if (ok && (opts & C_ONLY_CA)) {
         X509_EXTENSION *e =
@@ -1233,6 +1256,12 @@ static X509_CRL *gcrl(const gcert *iss, int64_t this_update, const ASN1_INTEGER 
     X509_CRL *out = n > 0 ? d2i_X509_CRL(NULL, &p, n) : NULL;
     OPENSSL_free(der);
     return out;
+}
+
+static X509_CRL *gcrl(const gcert *iss, int64_t this_update, const ASN1_INTEGER *serial,
+                      int64_t rev_time, unsigned opts)
+{
+    return gcrl_n(iss, this_update, serial, rev_time, opts, -1, -1);
 }
 
 /* Re-parse a certificate so its cached encoding is the one a reader would see. */
@@ -1281,8 +1310,8 @@ static void gpki_free(gpki *p)
 }
 
 /* Validate p->leaf against root (anchor) + ca (untrusted) + crls; the verdict into *r. */
-static int gpki_validate(qtb_path_result *r, const gpki *p, X509_CRL *const *crls, size_t ncrls,
-                         int64_t sig_time, unsigned flags)
+static int gpki_validate_at(qtb_path_result *r, const gpki *p, X509_CRL *const *crls, size_t ncrls,
+                            int64_t sig_time, int64_t now, unsigned flags)
 {
     qtb_trust *t = NULL;
     int rc = qtb_trust_new(&t);
@@ -1296,10 +1325,16 @@ static int gpki_validate(qtb_path_result *r, const gpki *p, X509_CRL *const *crl
         rc = qtb_trust_add_crl(t, crls[i]);
     }
     if (rc == 0) {
-        rc = qtb_trust_validate(r, t, p->leaf.x, NULL, sig_time, T0, flags);
+        rc = qtb_trust_validate(r, t, p->leaf.x, NULL, sig_time, now, flags);
     }
     qtb_trust_free(t);
     return rc;
+}
+
+static int gpki_validate(qtb_path_result *r, const gpki *p, X509_CRL *const *crls, size_t ncrls,
+                         int64_t sig_time, unsigned flags)
+{
+    return gpki_validate_at(r, p, crls, ncrls, sig_time, T0, flags);
 }
 
 #define CA_OK (O_CA | O_KU_CA)
@@ -1796,8 +1831,9 @@ static void test_trust__gen_crl_rules(void)
     QTB_CHECK(contains(r[0].message, "'QTB Test Leaf' not revoked"));
     EXPECT_VERDICT(r[1], QTB_INDETERMINATE, QTB_SUB_TRY_LATER);
     QTB_CHECK(contains(r[1].message, "1.2.3.4.6"));
-    EXPECT_VERDICT(r[2], QTB_TOTAL_PASSED, QTB_SUB_NONE);
-    QTB_CHECK(contains(r[2].message, "delta"));
+    /* a delta alone cannot clear a certificate, but its listing is the CA's signed word */
+    EXPECT_VERDICT(r[2], QTB_TOTAL_FAILED, QTB_SUB_REVOKED);
+    QTB_CHECK(contains(r[2].message, "revoked"));
     EXPECT_VERDICT(r[3], QTB_TOTAL_PASSED, QTB_SUB_NONE);
     QTB_CHECK(contains(r[3].message, "'QTB Test Leaf' revocation not checked"));
     QTB_CHECK(contains(r[3].message, "do not cover"));
@@ -1811,6 +1847,72 @@ static void test_trust__gen_crl_rules(void)
     for (int i = 0; i < n; i++) {
         qtb_path_result_dispose(&r[i]);
     }
+}
+
+/*
+ * Delta CRLs from the trust folder (RFC 5280 §5.2.4): the newest delta issued for the newest
+ * full CRL is applied to it; deltas for another base, or not signed by the issuer, are not.
+ */
+static void test_trust__gen_delta_crls(void)
+{
+    gpki p;
+    QTB_REQUIRE(gpki_make(&p, CA_OK, LEAF_OK) == 0);
+    const ASN1_INTEGER *leaf = X509_get0_serialNumber(p.leaf.x);
+    X509_CRL *base = gcrl_n(&p.ca, T0 - 3 * DAY, NULL, 0, 0, 10, -1);
+    X509_CRL *d_kc = gcrl_n(&p.ca, T0 - DAY, leaf, T0 - 2 * DAY, C_KEY_COMPROMISE, 11, 10);
+    X509_CRL *d_newer = gcrl_n(&p.ca, T0 - DAY, leaf, T0 - 2 * DAY, C_KEY_COMPROMISE, 13, 12);
+    X509_CRL *d_forged = gcrl_n(&p.root, T0 - DAY, leaf, T0 - 2 * DAY, C_KEY_COMPROMISE, 11, 10);
+    X509_CRL *d_later = gcrl_n(&p.ca, T0 + 35 * DAY, NULL, 0, 0, 12, 10);
+    X509_CRL *hold = gcrl_n(&p.ca, T0 - 3 * DAY, leaf, T0 - 4 * DAY, C_HOLD, 10, -1);
+    X509_CRL *d_release = gcrl_n(&p.ca, T0 - DAY, leaf, T0 - 2 * DAY, C_REMOVE, 11, 10);
+    X509_CRL *d_silent = gcrl_n(&p.ca, T0 + 35 * DAY, NULL, 0, 0, 11, 10);
+    QTB_REQUIRE(base && d_kc && d_newer && d_forged && d_later && hold && d_release && d_silent);
+    /* a delta naming the CA as issuer but signed by the root: same name, wrong key */
+    X509_CRL_set_issuer_name(d_forged, X509_get_subject_name(p.ca.x));
+    X509_CRL_sign(d_forged, p.root.key, EVP_sha256());
+    X509_CRL *s_base[] = {base}, *s_kc[] = {d_kc, base}, *s_newer[] = {base, d_newer};
+    X509_CRL *s_forged[] = {base, d_forged}, *s_later[] = {base, d_later};
+    X509_CRL *s_hold[] = {hold}, *s_release[] = {hold, d_release}, *s_silent[] = {hold, d_silent};
+    struct {
+        X509_CRL *const *crls;
+        size_t n;
+        int64_t now;
+        qtb_indication ind;
+        qtb_subindication sub;
+        const char *phrase;
+    } runs[] = {
+        {s_base, 1, T0, QTB_TOTAL_PASSED, QTB_SUB_NONE, "not revoked"},
+        {s_kc, 2, T0, QTB_TOTAL_FAILED, QTB_SUB_REVOKED, "keyCompromise"},
+        {s_newer, 2, T0, QTB_TOTAL_PASSED, QTB_SUB_NONE, "not revoked"},
+        {s_forged, 2, T0, QTB_TOTAL_PASSED, QTB_SUB_NONE, "does not verify"},
+        {s_base, 1, T0 + 40 * DAY, QTB_INDETERMINATE, QTB_SUB_TRY_LATER, "stale"},
+        {s_later, 2, T0 + 40 * DAY, QTB_TOTAL_PASSED, QTB_SUB_NONE, "not listed on the delta"},
+        {s_hold, 1, T0, QTB_TOTAL_FAILED, QTB_SUB_REVOKED, "certificateHold"},
+        {s_release, 2, T0, QTB_TOTAL_PASSED, QTB_SUB_NONE, "released from hold"},
+        /* a stale hold says nothing; a current delta that does not release it makes it stand */
+        {s_hold, 1, T0 + 40 * DAY, QTB_INDETERMINATE, QTB_SUB_TRY_LATER, "on hold"},
+        {s_silent, 2, T0 + 40 * DAY, QTB_TOTAL_FAILED, QTB_SUB_REVOKED, "certificateHold"},
+    };
+    for (size_t i = 0; i < QTB_ARRAY_LEN(runs); i++) {
+        qtb_path_result r;
+        int rc = gpki_validate_at(&r, &p, runs[i].crls, runs[i].n, T0, runs[i].now, 0);
+        if (rc != 0) {
+            QTB_OK_CALL(rc);
+            continue;
+        }
+        if (r.indication != runs[i].ind || r.sub != runs[i].sub ||
+            !contains(r.message, runs[i].phrase)) {
+            fprintf(stderr, "  delta run %zu: got %s: %s\n", i, qtb_indication_name(r.indication),
+                    r.message);
+            qtb_t_case_failed = 1;
+        }
+        qtb_path_result_dispose(&r);
+    }
+    X509_CRL *all[] = {base, d_kc, d_newer, d_forged, d_later, hold, d_release, d_silent};
+    for (size_t i = 0; i < QTB_ARRAY_LEN(all); i++) {
+        X509_CRL_free(all[i]);
+    }
+    gpki_free(&p);
 }
 
 /* A certificateHold is a revocation only on a fresh CRL; keyCompromise is final. */
@@ -2128,6 +2230,7 @@ int main(void)
     QTB_RUN(test_trust__gen_v1_root);
     QTB_RUN(test_trust__gen_crl_rules);
     QTB_RUN(test_trust__gen_hold_needs_fresh_crl);
+    QTB_RUN(test_trust__gen_delta_crls);
     QTB_RUN(test_trust__gen_crl_signer_keyusage);
     QTB_RUN(test_trust__signature_algorithm_match);
     QTB_RUN(test_trust__describe_json);
