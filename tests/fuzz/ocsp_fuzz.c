@@ -157,6 +157,11 @@ static unsigned char *tlv(size_t *out_len, uint8_t tag, size_t n, const unsigned
     return out;
 }
 
+static unsigned char *wrap(size_t *out_len, uint8_t tag, const unsigned char *content, size_t len)
+{
+    return tlv(out_len, tag, 1, &content, &len);
+}
+
 static bool next_tlv(qtb_reader *r, uint8_t want, const unsigned char **c, size_t *n)
 {
     uint8_t tag = 0;
@@ -289,16 +294,11 @@ static void judge_resigned(const uint8_t *data, size_t size)
     const unsigned char *new_parts[] = {sd.tbs, ecdsa_sha256, bits, trail};
     const size_t new_lens[] = {sd.tbs_len, sizeof(ecdsa_sha256), bits_len, trail_len};
     unsigned char *new_basic = bits != NULL ? tlv(&new_len, 0x30, 4, new_parts, new_lens) : NULL;
-    unsigned char *octet = new_basic != NULL
-                               ? tlv(&octet_len, 0x04, 1, (const unsigned char *const[]){new_basic},
-                                     (const size_t[]){new_len})
-                               : NULL;
+    unsigned char *octet = new_basic != NULL ? wrap(&octet_len, 0x04, new_basic, new_len) : NULL;
     const unsigned char *rb_parts[] = {id_basic, octet};
     const size_t rb_lens[] = {sizeof(id_basic), octet_len};
     unsigned char *rb = octet != NULL ? tlv(&rb_len, 0x30, 2, rb_parts, rb_lens) : NULL;
-    unsigned char *a0 = rb != NULL ? tlv(&a0_len, 0xa0, 1, (const unsigned char *const[]){rb},
-                                         (const size_t[]){rb_len})
-                                   : NULL;
+    unsigned char *a0 = rb != NULL ? wrap(&a0_len, 0xa0, rb, rb_len) : NULL;
     const unsigned char *resp_parts[] = {successful, a0};
     const size_t resp_lens[] = {sizeof(successful), a0_len};
     unsigned char *resp = a0 != NULL ? tlv(&resp_len, 0x30, 2, resp_parts, resp_lens) : NULL;
