@@ -201,8 +201,8 @@ static bool crl_fresh(const qtb_tcrl *c, int64_t sig_time, int64_t now)
     return c->this_update >= sig_time || (c->next_update != 0 && now <= c->next_update);
 }
 
-/* A listing on `c`: revoked (or on hold) at its revocationDate, as of `sig_time`. */
-static void listed(qtb_rev_result *out, const qtb_tcrl *c, X509_REVOKED *rev, int64_t sig_time)
+/* A CRL entry: revoked (or on hold) at its revocationDate, as of `sig_time`. */
+static void listed(qtb_rev_result *out, X509_REVOKED *rev, int64_t sig_time)
 {
     int64_t when = 0;
     if (qtb_asn1_time_to_epoch(&when, X509_REVOKED_get0_revocationDate(rev)) < 0) {
@@ -213,7 +213,6 @@ static void listed(qtb_rev_result *out, const qtb_tcrl *c, X509_REVOKED *rev, in
     out->revocation_time = when;
     out->reason = revoked_reason(rev);
     out->status = when <= sig_time ? QTB_REV_REVOKED : QTB_REV_REVOKED_LATER;
-    (void)c;
 }
 
 void qtb_crl_apply_delta(qtb_rev_result *out, const qtb_tcrl *base, const qtb_tcrl *d,
@@ -238,7 +237,7 @@ void qtb_crl_apply_delta(qtb_rev_result *out, const qtb_tcrl *base, const qtb_tc
     int found = X509_CRL_get0_by_cert(d->crl, &rev, subject);
     /* 1: listed; 2: listed as removeFromCRL, i.e. released from a hold (RFC 5280 §5.3.1) */
     if (found == 1 && rev != NULL) {
-        listed(out, d, rev, sig_time);
+        listed(out, rev, sig_time);
         if (out->reason == 6 && !fresh) {
             out->status = QTB_REV_STALE;
             snprintf(out->note, sizeof(out->note), "on hold in the delta CRL of %s, which is stale",
@@ -261,10 +260,8 @@ void qtb_crl_apply_delta(qtb_rev_result *out, const qtb_tcrl *base, const qtb_tc
     }
     /* on hold in the base and not released by a current delta: the hold stands */
     out->status = out->revocation_time <= sig_time ? QTB_REV_REVOKED : QTB_REV_REVOKED_LATER;
-    snprintf(out->note, sizeof(out->note),
-             "on hold since the CRL of %s, not released by the delta "
-             "CRL of %s",
-             base->this_update_text, tu);
+    snprintf(out->note, sizeof(out->note), "on hold since the CRL of %s, not released by %.100s",
+             base->this_update_text, d->file);
 }
 
 /* Delta CRLs of one issuer considered at once (NCA publishes one per full CRL). */
@@ -340,7 +337,7 @@ static void base_verdict(qtb_rev_result *out, const qtb_tcrl *best, X509 *subjec
     int found = X509_CRL_get0_by_cert(best->crl, &rev, subject);
     /* 1: listed; 2: listed as removeFromCRL (only meaningful in deltas): not revoked */
     if (found == 1 && rev != NULL) {
-        listed(out, best, rev, sig_time);
+        listed(out, rev, sig_time);
         /*
          * A revocation is final whatever the CRL's age; a hold (RFC 5280 §5.3.1) may have been
          * released since a stale CRL was issued, so a stale hold says nothing.
@@ -386,7 +383,7 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
             X509_REVOKED *rev = NULL;
             if (X509_CRL_get0_by_cert(p.deltas[i]->crl, &rev, subject) == 1 && rev != NULL &&
                 revoked_reason(rev) != 6) {
-                listed(out, p.deltas[i], rev, sig_time);
+                listed(out, rev, sig_time);
                 snprintf(out->note, sizeof(out->note), "listed on the delta CRL of %s",
                          p.deltas[i]->this_update_text);
                 return 0;
