@@ -553,7 +553,7 @@ static int write_to_unicode(HPDF_Font font)
     const unsigned last_hi = QTB_FONT_LAST_CODEPOINT >> 8;
     for (unsigned hi = 0; st == HPDF_OK && hi <= last_hi; hi += 100) {
         unsigned count = last_hi + 1 - hi < 100 ? last_hi + 1 - hi : 100;
-        char line[32];
+        char line[48]; /* room for any unsigned, so the compiler can see it fits */
         snprintf(line, sizeof(line), "%u beginbfrange\n", count);
         st = HPDF_Stream_WriteStr(s, line);
         for (unsigned h = hi; st == HPDF_OK && h < hi + count; h++) {
