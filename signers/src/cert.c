@@ -1,4 +1,6 @@
 /* One certificate from DER, PEM or bare base64, with the identity fields cached. */
+#include <string.h>
+
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -6,6 +8,7 @@
 #include <qtb/cert.h>
 
 #include "certinfo_int.h"
+#include "cms_int.h"
 #include "internal.h"
 
 struct qtb_cert {
@@ -40,6 +43,14 @@ static int parse_der(X509 **out, const unsigned char *der, size_t len)
     const unsigned char *p = der;
     X509 *x = d2i_X509(NULL, &p, ilen);
     if (x == NULL) {
+        const char *what = qtb_describe_input(der, len);
+        if (what != NULL && strcmp(what, "an X.509 certificate") != 0) {
+            ERR_clear_error();
+            return QTB_FAIL(QTB_EPARSE, "this is %s, not a certificate%s", what,
+                            strcmp(what, "a CMS signature") == 0
+                                ? " (qoltanba verify --json shows its signers' certificates)"
+                                : "");
+        }
         return QTB_FAIL_SSL(QTB_EPARSE, "not a certificate");
     }
     if (p != der + len) {

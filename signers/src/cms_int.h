@@ -95,6 +95,14 @@ typedef struct qtb_cms_raw {
 /* Parse a ContentInfo holding SignedData. Everything points into `der`. QTB_EPARSE/ETOOBIG. */
 int qtb_cms_parse(qtb_cms_raw *out, const unsigned char *der, size_t len) QTB_MUST_USE;
 
+/*
+ * What a file that is not what the caller wanted holds instead ("an X.509 certificate", "a
+ * PKCS#12 key store", "a CMS signature", "a CRL", "an OCSP response", "a PDF document", ...),
+ * judged by its shape (DER, PEM or bare base64), for error messages; NULL when unrecognised.
+ * A static string. Never fails.
+ */
+const char *qtb_describe_input(const unsigned char *in, size_t len);
+
 /* OIDs (contents octets of the OBJECT IDENTIFIER). */
 bool qtb_ber_oid_eq(const qtb_ber *oid, const unsigned char *want, size_t want_len);
 #define QTB_OID_EQ(ber, arr) qtb_ber_oid_eq((ber), (arr), sizeof(arr))

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -977,6 +978,28 @@ static int verify_parsed(verify_doc *d)
     return rc;
 }
 
+/* The document-level FORMAT_FAILURE for input that is not a CMS SignedData: what it is instead
+ * when that can be told (a certificate, a key store, a PDF...), else the parser's reason. */
+static int not_a_signature(qtb_report *rep, const char *prefix, const unsigned char *sig,
+                           size_t sig_len)
+{
+    char why[256];
+    snprintf(why, sizeof(why), "%s", qtb_error_last()->message);
+    qtb_error_clear();
+    const char *what = qtb_describe_input(sig, sig_len);
+    if (what == NULL || strcmp(what, "a CMS signature") == 0) {
+        return qtb_report_set_document_failure(rep, QTB_SUB_FORMAT_FAILURE, "%s: %s", prefix, why);
+    }
+    const char *hint = "";
+    if (strcmp(what, "an X.509 certificate") == 0) {
+        hint = " (qoltanba certinfo reads it)";
+    } else if (strcmp(what, "a PDF document") == 0) {
+        hint = " (give its .cms signature, with --content for the PDF)";
+    }
+    return qtb_report_set_document_failure(rep, QTB_SUB_FORMAT_FAILURE,
+                                           "this is %s, not a CMS signature%s", what, hint);
+}
+
 static int cms_verify_run(qtb_report **out, const unsigned char *sig, size_t sig_len,
                           const qtb_verify_options *opts)
 {
@@ -1008,8 +1031,7 @@ static int cms_verify_run(qtb_report **out, const unsigned char *sig, size_t sig
         goto done;
     }
     if (rc < 0) {
-        rc = qtb_report_set_document_failure(d.rep, QTB_SUB_FORMAT_FAILURE,
-                                             "not a CMS signature: %s", qtb_error_last()->message);
+        rc = not_a_signature(d.rep, "not a CMS signature", sig, sig_len);
         goto done;
     }
     d.raw = qtb_calloc(1, sizeof(*d.raw));
@@ -1022,9 +1044,7 @@ static int cms_verify_run(qtb_report **out, const unsigned char *sig, size_t sig
         goto done;
     }
     if (rc < 0) {
-        rc = qtb_report_set_document_failure(d.rep, QTB_SUB_FORMAT_FAILURE,
-                                             "not a valid CMS SignedData: %s",
-                                             qtb_error_last()->message);
+        rc = not_a_signature(d.rep, "not a valid CMS SignedData", sig, sig_len);
         goto done;
     }
     rc = verify_parsed(&d);

@@ -4,6 +4,8 @@
  * GOST 34.10-2015 (1.2.398.3.10.1.1.2.2). Here certificates always load, RSA/EC keys become an
  * EVP_PKEY, and Kazakh GOST keys are kept as raw bytes for the GOST signer.
  */
+#include <string.h>
+
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/pkcs12.h>
@@ -13,6 +15,7 @@
 #include <qtb/p12.h>
 
 #include "certinfo_int.h"
+#include "cms_int.h"
 #include "internal.h"
 #include "ossl_int.h"
 #include "p12_int.h"
@@ -411,7 +414,17 @@ static int parse_pfx(PKCS12 **out, const unsigned char *data, size_t len)
     const unsigned char *p = der;
     PKCS12 *p12 = d2i_PKCS12(NULL, &p, ilen);
     if (p12 == NULL) {
-        rc = QTB_FAIL_SSL(QTB_EPARSE, "not a PKCS#12 file");
+        const char *what = qtb_describe_input(data, len);
+        if (what != NULL && strcmp(what, "a PKCS#12 key store") != 0) {
+            ERR_clear_error();
+            rc = QTB_FAIL(QTB_EPARSE, "this is %s, not a PKCS#12 key store%s", what,
+                          strcmp(what, "an X.509 certificate") == 0
+                              ? " (a certificate holds no private key: signing needs the .p12 "
+                                "file NCA issued with it)"
+                              : "");
+        } else {
+            rc = QTB_FAIL_SSL(QTB_EPARSE, "not a PKCS#12 file");
+        }
         goto done;
     }
     if (p != der + der_len) {

@@ -96,6 +96,38 @@ for f in garbage empty truncated; do
     json_eq "$f input: FORMAT_FAILURE" "$TMP/v.json" "d['subIndication']" FORMAT_FAILURE
 done
 expect_rc "missing signature file" 2 "$QTB" verify "$TMP/nope.p7s"
+
+# ---- the wrong kind of file: the error says what it is (the right file is the twin) ----------
+printf '%%PDF-1.7\n%%\xe2\xe3\xcf\xd3\n1 0 obj\n' >"$TMP/upload.pdf"
+msg() { json_eq "$1" "$TMP/v.json" "d['message']" "$2"; }
+verify "a certificate given as the signature" 1 --trust "$RSA" "$P/certs/rsa_ceo_sign.pem"
+msg "certificate: said" "this is an X.509 certificate, not a CMS signature (qoltanba certinfo reads it)"
+verify "a key store given as the signature" 1 --trust "$RSA" "$P/p12/rsa_ceo_sign.p12"
+msg "key store: said" "this is a PKCS#12 key store, not a CMS signature"
+verify "a CRL given as the signature" 1 --trust "$RSA" "$P/rsa/ca.crl"
+msg "CRL: said" "this is a certificate revocation list (CRL), not a CMS signature"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=x \
+    -keyout "$TMP/req.key" -out "$TMP/req.csr" 2>/dev/null || fail "openssl req"
+verify "a certification request given as the signature" 1 --trust "$RSA" "$TMP/req.csr"
+msg "CSR: said" "this is a certification request (PKCS#10), not a CMS signature"
+verify "a private key given as the signature" 1 --trust "$RSA" "$TMP/req.key"
+msg "private key: said" "this is a private key, not a CMS signature"
+verify "the PDF given instead of its signature" 1 --trust "$RSA" "$TMP/upload.pdf"
+json_eq "PDF: said" "$TMP/v.json" "d['message'].startswith('this is a PDF document')" True
+verify "garbage: the parser's reason, no guess" 1 --trust "$RSA" "$TMP/garbage.bin"
+json_eq "garbage: not described" "$TMP/v.json" "d['message'].startswith('this is')" False
+expect_rc "sign with a certificate instead of the key store" 2 "$QTB" sign \
+    --p12 "$P/certs/rsa_ceo_sign.pem" "${PW[@]}" --out "$TMP/x.p7s" "$TMP/doc.bin"
+grep -q 'this is an X.509 certificate, not a PKCS#12 key store' "$TMP/err" &&
+    ok "sign with a certificate: said" || fail "sign with a certificate: $(cat "$TMP/err")"
+expect_rc "sign with a CMS instead of the key store" 2 "$QTB" sign \
+    --p12 "$TMP/a.p7s" "${PW[@]}" --out "$TMP/x.p7s" "$TMP/doc.bin"
+grep -q 'this is a CMS signature, not a PKCS#12 key store' "$TMP/err" &&
+    ok "sign with a CMS: said" || fail "sign with a CMS: $(cat "$TMP/err")"
+expect_rc "certinfo of a CMS" 2 "$QTB" certinfo "$TMP/a.p7s"
+grep -q 'this is a CMS signature, not a certificate' "$TMP/err" &&
+    ok "certinfo of a CMS: said" || fail "certinfo of a CMS: $(cat "$TMP/err")"
+expect_rc "certinfo of the certificate (twin)" 0 "$QTB" certinfo "$P/certs/rsa_ceo_sign.pem"
 expect_rc "unreadable trust folder" 2 "$QTB" verify --trust "$TMP/nope" "$TMP/a.p7s"
 
 # ---- ECDSA, and two signers (RSA + ECDSA) ---------------------------------------------------
