@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <qtb/base64.h>
 #include <qtb/cms.h>
 #include <qtb/error.h>
 #include <qtb/limits.h>
@@ -59,6 +60,41 @@ static void usage(FILE *out)
 
 enum out_form { OUT_DER, OUT_PEM, OUT_BASE64 };
 
+/* Bytes encoded per slice: a multiple of 3 (no padding inside) and of 48 (one 64-column PEM
+ * line), so an attached CMS of any size is never held twice in memory. */
+#define B64_SLICE (48 * 1024)
+
+/* Bare base64 on one line, as NCALayer returns it, or a PEM body in 64-column lines (RFC 7468
+ * §2). 0; 1 when writing failed; a negative library error when encoding failed. */
+static int write_base64(FILE *fp, const unsigned char *der, size_t len, bool pem)
+{
+    for (size_t off = 0; off < len; off += B64_SLICE) {
+        size_t n = len - off < B64_SLICE ? len - off : B64_SLICE;
+        char *b64 = NULL;
+        int rc = qtb_base64_encode(&b64, der + off, n);
+        if (rc != 0) {
+            return rc;
+        }
+        size_t blen = strlen(b64);
+        bool ok = true;
+        if (!pem) {
+            ok = fwrite(b64, 1, blen, fp) == blen;
+        }
+        for (size_t col = 0; ok && pem && col < blen; col += 64) {
+            size_t l = blen - col < 64 ? blen - col : 64;
+            ok = fwrite(b64 + col, 1, l, fp) == l && fputc('\n', fp) != EOF;
+        }
+        qtb_string_free(b64);
+        if (!ok) {
+            return 1;
+        }
+    }
+    if (!pem && fputc('\n', fp) == EOF) {
+        return 1;
+    }
+    return 0;
+}
+
 static int write_output(const char *path, const unsigned char *der, size_t len, enum out_form f)
 {
     FILE *fp = fopen(path, "wb");
@@ -66,37 +102,22 @@ static int write_output(const char *path, const unsigned char *der, size_t len, 
         return cli_error(CMD, "cannot write %s", path);
     }
     bool ok = true;
+    int rc = 0;
     if (f == OUT_DER) {
         ok = fwrite(der, 1, len, fp) == len;
     } else {
-        static const char b64[] =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        if (f == OUT_PEM) {
-            ok = fputs("-----BEGIN CMS-----\n", fp) >= 0;
-        }
-        size_t col = 0;
-        for (size_t i = 0; ok && i < len; i += 3) {
-            unsigned v = (unsigned)der[i] << 16;
-            v |= i + 1 < len ? (unsigned)der[i + 1] << 8 : 0;
-            v |= i + 2 < len ? der[i + 2] : 0;
-            char q[4] = {b64[(v >> 18) & 63], b64[(v >> 12) & 63],
-                         i + 1 < len ? b64[(v >> 6) & 63] : '=', i + 2 < len ? b64[v & 63] : '='};
-            ok = fwrite(q, 1, 4, fp) == 4;
-            col += 4;
-            if (ok && f == OUT_PEM && col == 64) {
-                ok = fputc('\n', fp) != EOF;
-                col = 0;
-            }
-        }
-        if (ok && (f == OUT_BASE64 || col != 0)) {
-            ok = fputc('\n', fp) != EOF;
-        }
+        ok = f != OUT_PEM || fputs("-----BEGIN CMS-----\n", fp) >= 0;
+        rc = ok ? write_base64(fp, der, len, f == OUT_PEM) : 0;
+        ok = ok && rc == 0;
         if (ok && f == OUT_PEM) {
             ok = fputs("-----END CMS-----\n", fp) >= 0;
         }
     }
     if (fclose(fp) != 0) {
         ok = false;
+    }
+    if (rc < 0) {
+        return cli_lib_error(CMD, path);
     }
     if (!ok) {
         return cli_error(CMD, "cannot write %s", path);

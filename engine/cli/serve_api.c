@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <qtb/base64.h>
 #include <qtb/batch.h>
 #include <qtb/cert.h>
 #include <qtb/error.h>
@@ -26,74 +27,62 @@
 
 /* ---- request decoding -------------------------------------------------------------------- */
 
-static int b64_value(unsigned char c)
+/* A library error as a response: bad input 422, missing 404, conflicts 409, the rest 500. */
+static void lib_error(serve_resp *r, const char *what)
 {
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
+    const qtb_error *e = qtb_error_last();
+    unsigned status = 500;
+    switch (e->code) {
+    case QTB_EPARSE:
+    case QTB_EUNSUPPORTED:
+    case QTB_ETOOBIG:
+    case QTB_EPASSWORD:
+        status = 422;
+        break;
+    case QTB_EUSAGE:
+        status = 400;
+        break;
+    case QTB_ENOTFOUND:
+        status = 404;
+        break;
+    case QTB_ESTATE:
+    case QTB_EEXISTS:
+        status = 409;
+        break;
+    default:
+        status = 500;
+        break;
     }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '+') {
-        return 62;
-    }
-    if (c == '/') {
-        return 63;
-    }
-    return -1;
+    serve_error(r, status, "%s: %s", what, e->message);
 }
 
-/* Standard base64 (RFC 4648 §4); line breaks are skipped, padding is optional but must be right
- * where present, anything else is refused. */
-static bool b64_decode(unsigned char **out, size_t *out_len, const char *in, size_t n)
+/* One base64 value of the request, `what` naming it in the answer (`field "cms"`, `certs[0]`).
+ * NCALayer's output (padded, CRLF every 76 characters) and unpadded base64 (Java's basic
+ * decoder, many JSON clients) are both accepted; the library says what is wrong with anything
+ * else. 0: decoded, free with qtb_string_free; -1: an error response was written. */
+static int decode_b64(serve_resp *r, json_t *v, const char *what, unsigned char **out, size_t *len)
 {
-    unsigned char *b = malloc(n / 4 * 3 + 4);
-    if (b == NULL) {
-        return false;
+    *out = NULL;
+    *len = 0;
+    if (!json_is_string(v)) {
+        serve_error(r, 400, "%s must be a base64 string", what);
+        return -1;
     }
-    size_t len = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    size_t digits = 0;
-    size_t pad = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)in[i];
-        if (ch == '\n' || ch == '\r') {
-            continue;
-        }
-        if (ch == '=') {
-            pad++;
-            continue;
-        }
-        int v = b64_value(ch);
-        if (v < 0 || pad > 0) {
-            free(b);
-            return false;
-        }
-        digits++;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            b[len++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
+    int rc = qtb_base64_decode(out, len, json_string_value(v), json_string_length(v),
+                               QTB_BASE64_PADDING_OPTIONAL);
+    if (rc == QTB_EPARSE) {
+        serve_error(r, 400, "%s is not valid base64: %s", what, qtb_error_last()->message);
+        return -1;
     }
-    bool ok = digits % 4 != 1 && pad <= 2 && (pad == 0 || (digits + pad) % 4 == 0) && acc == 0;
-    if (!ok) {
-        free(b);
-        return false;
+    if (rc != 0) {
+        lib_error(r, what);
+        return -1;
     }
-    *out = b;
-    *out_len = len;
-    return true;
+    return 0;
 }
 
 /* A required (or optional) base64 field of the JSON object. 0: decoded (or absent and optional,
- * *out NULL); -1: a 400 response was written. */
+ * *out NULL); -1: an error response was written. */
 static int get_b64(serve_resp *r, json_t *obj, const char *name, bool required, unsigned char **out,
                    size_t *len)
 {
@@ -107,15 +96,9 @@ static int get_b64(serve_resp *r, json_t *obj, const char *name, bool required, 
         }
         return 0;
     }
-    if (!json_is_string(v)) {
-        serve_error(r, 400, "field \"%s\" must be a base64 string", name);
-        return -1;
-    }
-    if (!b64_decode(out, len, json_string_value(v), json_string_length(v))) {
-        serve_error(r, 400, "field \"%s\" is not valid base64", name);
-        return -1;
-    }
-    return 0;
+    char what[64];
+    snprintf(what, sizeof(what), "field \"%s\"", name);
+    return decode_b64(r, v, what, out, len);
 }
 
 static json_t *parse_body(serve_resp *r, const serve_req *q)
@@ -156,35 +139,6 @@ static int get_at(serve_resp *r, json_t *obj, int64_t *at)
         return -1;
     }
     return 0;
-}
-
-/* A library error as a response: bad input 422, missing 404, conflicts 409, the rest 500. */
-static void lib_error(serve_resp *r, const char *what)
-{
-    const qtb_error *e = qtb_error_last();
-    unsigned status = 500;
-    switch (e->code) {
-    case QTB_EPARSE:
-    case QTB_EUNSUPPORTED:
-    case QTB_ETOOBIG:
-    case QTB_EPASSWORD:
-        status = 422;
-        break;
-    case QTB_EUSAGE:
-        status = 400;
-        break;
-    case QTB_ENOTFOUND:
-        status = 404;
-        break;
-    case QTB_ESTATE:
-    case QTB_EEXISTS:
-        status = 409;
-        break;
-    default:
-        status = 500;
-        break;
-    }
-    serve_error(r, status, "%s: %s", what, e->message);
 }
 
 /* A library string holding JSON, as a jansson value (NULL: 500 written). */
@@ -238,8 +192,8 @@ static void verify(serve_server *s, const serve_req *q, serve_resp *r, bool xml)
     }
 done:
     qtb_report_free(rep);
-    free(sig);
-    free(data);
+    qtb_string_free((char *)sig);
+    qtb_string_free((char *)data);
     json_decref(body);
 }
 
@@ -258,26 +212,22 @@ static void x509_info(const serve_req *q, serve_resp *r)
         goto done;
     }
     for (size_t i = 0; i < json_array_size(certs); i++) {
-        json_t *one = json_pack("{s:O}", "c", json_array_get(certs, i));
+        char what[32];
+        snprintf(what, sizeof(what), "certs[%zu]", i);
         unsigned char *der = NULL;
         size_t len = 0;
-        int bad = get_b64(r, one, "c", true, &der, &len);
-        json_decref(one);
-        if (bad != 0) {
-            serve_error(r, 400, "certs[%zu] is not a base64 string", i);
+        if (decode_b64(r, json_array_get(certs, i), what, &der, &len) != 0) {
             goto done;
         }
         qtb_cert *c = NULL;
         char *text = NULL;
         int rc = qtb_cert_load(&c, der, len);
-        free(der);
+        qtb_string_free((char *)der);
         if (rc == 0) {
             rc = qtb_cert_info_json(&text, c);
         }
         qtb_cert_free(c);
         if (rc != 0) {
-            char what[32];
-            snprintf(what, sizeof(what), "certs[%zu]", i);
             lib_error(r, what);
             goto done;
         }
@@ -329,7 +279,7 @@ done:
     if (der != NULL) {
         cli_wipe(der, len);
     }
-    free(der);
+    qtb_string_free((char *)der);
     json_decref(body);
 }
 
@@ -511,13 +461,11 @@ static void submit(serve_server *s, const serve_req *q, serve_resp *r)
     json_t *v;
     json_object_foreach(fobj, name, v)
     {
+        char what[128];
+        snprintf(what, sizeof(what), "files[\"%.100s\"]", name);
         unsigned char *d = NULL;
         size_t len = 0;
-        json_t *one = json_pack("{s:O}", "f", v);
-        int bad = get_b64(r, one, "f", true, &d, &len);
-        json_decref(one);
-        if (bad != 0) {
-            serve_error(r, 400, "files[\"%.100s\"] is not valid base64", name);
+        if (decode_b64(r, v, what, &d, &len) != 0) {
             goto done;
         }
         files[n].name = name;
@@ -549,7 +497,7 @@ static void submit(serve_server *s, const serve_req *q, serve_resp *r)
                          "duplicate", dup, "findings", findings_json(&res)));
 done:
     for (size_t i = 0; i < n; i++) {
-        free((void *)files[i].data);
+        qtb_string_free((char *)files[i].data);
     }
     free(files);
     qtb_submission_result_dispose(&res);

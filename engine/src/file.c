@@ -162,17 +162,25 @@ static bool is_b64_space(unsigned char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-int qtb_base64_decode(unsigned char **out, size_t *out_len, const char *in, size_t in_len)
+/*
+ * RFC 4648 §4 with whitespace skipped. Each refusal names what is wrong (and where), because a
+ * client that sent a certificate or a signature needs to know which of its bytes broke it.
+ */
+int qtb_base64_decode(unsigned char **out, size_t *out_len, const char *in, size_t in_len,
+                      unsigned flags)
 {
     QTB_ASSERT_ARG(out != NULL && out_len != NULL && (in != NULL || in_len == 0));
+    QTB_ASSERT_ARG((flags & ~QTB_BASE64_PADDING_OPTIONAL) == 0);
     *out = NULL;
     *out_len = 0;
+    /* At most 3 bytes per 4 characters, 2 more from an unpadded last group, and the NUL. */
     unsigned char *res = qtb_malloc(in_len / 4 * 3 + 3);
     if (res == NULL) {
         return QTB_FAIL(QTB_ENOMEM, "out of memory decoding base64");
     }
+    int rc = 0;
     uint32_t acc = 0;
-    size_t nchars = 0;
+    size_t digits = 0; /* alphabet characters seen */
     size_t pad = 0;
     size_t n = 0;
     for (size_t i = 0; i < in_len; i++) {
@@ -180,35 +188,62 @@ int qtb_base64_decode(unsigned char **out, size_t *out_len, const char *in, size
         if (is_b64_space(c)) {
             continue;
         }
-        int v = 0;
         if (c == '=') {
             pad++;
-        } else {
-            v = b64_value(c);
-            if (v < 0 || pad > 0) {
-                qtb_free(res);
-                return QTB_FAIL(QTB_EPARSE, "invalid base64 at offset %zu", i);
+            if (pad > 2) {
+                rc = QTB_FAIL(QTB_EPARSE, "more than two '=' in base64 at offset %zu", i);
+                goto done;
             }
+            continue;
+        }
+        int v = b64_value(c);
+        if (v < 0) {
+            rc = QTB_FAIL(QTB_EPARSE, "invalid base64 character at offset %zu", i);
+            goto done;
+        }
+        if (pad > 0) {
+            rc = QTB_FAIL(QTB_EPARSE, "base64 data after '=' padding at offset %zu", i);
+            goto done;
         }
         acc = (acc << 6) | (uint32_t)v;
-        nchars++;
-        if (nchars % 4 == 0) {
+        digits++;
+        if (digits % 4 == 0) {
             res[n++] = (unsigned char)(acc >> 16);
             res[n++] = (unsigned char)(acc >> 8);
             res[n++] = (unsigned char)acc;
             acc = 0;
         }
     }
-    if (nchars % 4 != 0 || pad > 2) {
-        qtb_free(res);
-        return QTB_FAIL(QTB_EPARSE, "base64 input is truncated or badly padded");
+    size_t rest = digits % 4; /* characters of a last, incomplete group */
+    if (rest == 1) {
+        rc = QTB_FAIL(QTB_EPARSE, "base64 input is truncated (one character in its last group)");
+        goto done;
     }
-    /* Canonical encoding: the bits under the padding must be zero (RFC 4648 §3.5). */
-    if ((pad >= 1 && res[n - 1] != 0) || (pad == 2 && res[n - 2] != 0)) {
-        qtb_free(res);
-        return QTB_FAIL(QTB_EPARSE, "non-canonical base64 padding");
+    if (pad > 0 && rest + pad != 4) {
+        rc = QTB_FAIL(QTB_EPARSE, "base64 padding does not complete the last group of four");
+        goto done;
     }
-    n -= pad;
+    if (rest != 0 && pad == 0 && (flags & QTB_BASE64_PADDING_OPTIONAL) == 0) {
+        rc = QTB_FAIL(QTB_EPARSE, "base64 input is not padded to a multiple of four characters");
+        goto done;
+    }
+    /* Canonical encoding: the bits of the last group that carry no byte are zero (§3.5). */
+    if ((rest == 2 && (acc & 0xF) != 0) || (rest == 3 && (acc & 0x3) != 0)) {
+        rc = QTB_FAIL(QTB_EPARSE, "non-canonical base64: unused bits of the last group are set");
+        goto done;
+    }
+    if (rest == 2) {
+        res[n++] = (unsigned char)(acc >> 4);
+    } else if (rest == 3) {
+        res[n++] = (unsigned char)(acc >> 10);
+        res[n++] = (unsigned char)(acc >> 2);
+    }
+    res[n] = '\0';
+done:
+    if (rc < 0) {
+        qtb_free(res);
+        return rc;
+    }
     *out = res;
     *out_len = n;
     return 0;
@@ -307,7 +342,7 @@ int qtb_decode_binary_input(const unsigned char **der, size_t *der_len, bool *ow
         /* RFC 7468 allows explanatory headers only in legacy forms; we reject them. */
         unsigned char *out = NULL;
         size_t out_len = 0;
-        QTB_TRY(qtb_base64_decode(&out, &out_len, (const char *)body, (size_t)(end - body)));
+        QTB_TRY(qtb_base64_decode(&out, &out_len, (const char *)body, (size_t)(end - body), 0));
         *der = out;
         *der_len = out_len;
         *owned = true;
@@ -323,7 +358,7 @@ int qtb_decode_binary_input(const unsigned char **der, size_t *der_len, bool *ow
     }
     unsigned char *out = NULL;
     size_t out_len = 0;
-    QTB_TRY(qtb_base64_decode(&out, &out_len, (const char *)in, in_len));
+    QTB_TRY(qtb_base64_decode(&out, &out_len, (const char *)in, in_len, 0));
     if (out_len == 0 || out[0] != 0x30) {
         qtb_free(out);
         return QTB_FAIL(QTB_EPARSE, "base64 input does not decode to DER");

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <qtb/base64.h>
 #include <qtb/error.h>
 #include <qtb/limits.h>
 
@@ -155,10 +156,7 @@ int qtb_file_write_atomic(const char *path, const void *data, size_t len) QTB_MU
 /* Lower-case hex of `len` bytes into `out` (2*len+1 bytes). */
 void qtb_hex_encode(char *out, const unsigned char *in, size_t len);
 
-/* Strict base64 (RFC 4648), whitespace allowed between characters; QTB_EPARSE otherwise. */
-int qtb_base64_decode(unsigned char **out, size_t *out_len, const char *in,
-                      size_t in_len) QTB_MUST_USE;
-int qtb_base64_encode(char **out, const unsigned char *in, size_t in_len) QTB_MUST_USE;
+/* Base64: qtb_base64_decode and qtb_base64_encode are public, in <qtb/base64.h>. */
 
 /*
  * Binary input as users hand it to us: DER, PEM (the first block, with its label returned),

@@ -330,7 +330,7 @@ static int text_base64(unsigned char **out, size_t *out_len, const xmlNode *el, 
     if (rc != 0) {
         return rc;
     }
-    rc = qtb_base64_decode(out, out_len, txt, strlen(txt));
+    rc = qtb_base64_decode(out, out_len, txt, strlen(txt), 0);
     qtb_free(txt);
     if (rc == QTB_EPARSE) {
         qtb_error_clear();
@@ -878,7 +878,7 @@ static int check_reference(ref_out *ro, verify_ctx *x, sig_shape *sh, size_t sig
         qtb_buf_init(&text, MAX_C14N_OUTPUT);
         rc = nodeset_text(&text, &s, x->d->doc);
         if (rc == 0) {
-            rc = qtb_base64_decode(&raw, &raw_len, (const char *)text.data, text.len);
+            rc = qtb_base64_decode(&raw, &raw_len, (const char *)text.data, text.len, 0);
         }
         qtb_buf_dispose(&text);
         if (rc == QTB_EPARSE) {

@@ -69,6 +69,39 @@ sign "rsa attached, PEM" rsa_ceo_sign --pem --out "$TMP/a.pem" "$TMP/doc.bin"
 verify "rsa attached, PEM" 0 --trust "$RSA" "$TMP/a.pem"
 expect_rc "openssl reads the PEM" 0 openssl cms -verify -binary -inform PEM -in "$TMP/a.pem" \
     -CAfile "$TMP/rsa-bundle.pem" -no-CApath -no-CAstore -out /dev/null
+# The text forms byte for byte, on a document large enough that the encoder's 48 KiB slices meet
+# inside the output: --base64 is one canonical line (NCALayer's form), --pem 64-column lines
+# (RFC 7468) between the CMS labels, both decoding to the DER that verifies.
+b64form() { # b64form FILE base64|pem: exit 0 when FILE has exactly that layout
+    python3 - "$1" "$2" <<'EOF'
+import base64, sys
+text = open(sys.argv[1], 'rb').read().decode('ascii')
+if sys.argv[2] == 'pem':
+    lines = text.split('\n')
+    ok = lines[0] == '-----BEGIN CMS-----' and lines[-2:] == ['-----END CMS-----', '']
+    body = lines[1:-2]
+    ok = ok and all(len(l) == 64 for l in body[:-1]) and 0 < len(body[-1]) <= 64
+    b64 = ''.join(body)
+else:
+    ok = text.endswith('\n') and '\n' not in text[:-1]
+    b64 = text[:-1]
+der = base64.b64decode(b64, validate=True)
+sys.exit(0 if ok and der[:1] == b'\x30' and base64.b64encode(der).decode() == b64 else 1)
+EOF
+}
+head -c 150000 /dev/urandom >"$TMP/big.bin"
+sign "rsa attached 150 KB, base64" rsa_ceo_sign --base64 --out "$TMP/big.b64" "$TMP/big.bin"
+verify "rsa attached 150 KB, base64" 0 --trust "$RSA" "$TMP/big.b64"
+expect_rc "--base64 is one canonical line" 0 b64form "$TMP/big.b64" base64
+sign "rsa attached 150 KB, PEM" rsa_ceo_sign --pem --out "$TMP/big.pem" "$TMP/big.bin"
+verify "rsa attached 150 KB, PEM" 0 --trust "$RSA" "$TMP/big.pem"
+expect_rc "--pem is 64-column lines" 0 b64form "$TMP/big.pem" pem
+expect_rc "small --pem is 64-column lines" 0 b64form "$TMP/a.pem" pem
+# Twins: the same checks refuse a wrapped --base64 and a PEM with a line too long.
+fold -w 76 "$TMP/big.b64" >"$TMP/big-wrapped.b64"
+expect_rc "wrapped base64 is not the --base64 form" 1 b64form "$TMP/big-wrapped.b64" base64
+sed '2{N;s/\n//}' "$TMP/big.pem" >"$TMP/big-joined.pem"
+expect_rc "a 128-column PEM line is not the --pem form" 1 b64form "$TMP/big-joined.pem" pem
 
 # Corrupted signature value (last bytes of the DER are the RSA signature) and tampered content.
 python3 - "$TMP/a.p7s" "$TMP" <<'EOF'

@@ -90,13 +90,41 @@ json_eq "bad JSON: error" "$TMP/out" "'not valid JSON' in d['error']" True
 req "empty body" 400 POST /cms/verify
 req "JSON array" 400 POST /cms/verify -d '[1]'
 req "bad base64" 400 POST /cms/verify -d '{"cms":"@@@@"}'
-json_eq "bad base64: error" "$TMP/out" "d['error']" 'field "cms" is not valid base64'
+json_eq "bad base64: error" "$TMP/out" "d['error']" 'field "cms" is not valid base64: invalid base64 character at offset 0'
 req "base64 with a bad length" 400 POST /cms/verify -d '{"cms":"aGVsb"}'
 req "base64 with bad padding" 400 POST /cms/verify -d '{"cms":"aGVs=bG8="}'
 req "missing cms" 400 POST /cms/verify -d '{"data":"aGVsbG8="}'
 json_eq "missing cms: error" "$TMP/out" "d['error']" 'missing field "cms"'
 req "cms not a string" 400 POST /cms/verify -d '{"cms":5}'
 req "bad data base64" 400 POST /cms/verify -d '{"cms":"aGVsbG8=","data":"%%"}'
+# Base64 as clients send it. NCALayer: standard padded base64 with CRLF every 76 characters
+# (Java's MIME encoder); JSON carries the line breaks as \r\n. Unpadded base64 (Java's basic
+# decoder accepts it) is accepted too; anything else is a 400 that says what is wrong.
+nca_json() { # nca_json FIELD FILE [SED-EXPR]: {"FIELD": FILE as NCALayer wraps it}
+    python3 - "$@" <<'EOF'
+import base64, json, re, sys
+b = base64.encodebytes(open(sys.argv[2], 'rb').read()).decode().replace('\n', '\r\n')
+if len(sys.argv) > 3:
+    b = b[:200] + sys.argv[3] + b[201:]
+print(json.dumps({sys.argv[1]: b}))
+EOF
+}
+nca_json cms "$TMP/attached.cms" >"$TMP/v-nca.json"
+grep -q '\\r\\n' "$TMP/v-nca.json" && [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cms"].index("\r\n"))' "$TMP/v-nca.json")" = 76 ] &&
+    ok "NCALayer form: CRLF after 76 characters" || fail "NCALayer form not built"
+req "cms attached, NCALayer's CRLF-wrapped base64" 200 POST /cms/verify "${JSON[@]}" --data-binary @"$TMP/v-nca.json"
+json_eq "CRLF-wrapped cms: valid" "$TMP/out" "(d['valid'], d['indication'])" "(True, 'TOTAL_PASSED')"
+nca_json cms "$TMP/attached.cms" '!' >"$TMP/v-nca-bad.json"
+req "CRLF-wrapped cms with a bad character" 400 POST /cms/verify "${JSON[@]}" --data-binary @"$TMP/v-nca-bad.json"
+json_eq "bad character: its offset" "$TMP/out" "d['error']" 'field "cms" is not valid base64: invalid base64 character at offset 200'
+req "unpadded base64" 200 POST /cms/verify -d '{"cms":"aGVsbG8"}'
+json_eq "unpadded base64 decoded (hello is not a CMS)" "$TMP/out" "d['subIndication']" FORMAT_FAILURE
+req "unpadded non-canonical base64" 400 POST /cms/verify -d '{"cms":"aGVsbG9"}'
+json_eq "non-canonical: error" "$TMP/out" "d['error']" 'field "cms" is not valid base64: non-canonical base64: unused bits of the last group are set'
+req "incomplete padding" 400 POST /cms/verify -d '{"cms":"aGVsbA="}'
+json_eq "incomplete padding: error" "$TMP/out" "'padding does not complete' in d['error']" True
+req "base64url alphabet" 400 POST /cms/verify -d '{"cms":"aGV-bG8_"}'
+json_eq "base64url: error" "$TMP/out" "d['error']" 'field "cms" is not valid base64: invalid base64 character at offset 3'
 req "bad at" 400 POST /cms/verify -d '{"cms":"aGVsbG8=","at":"yesterday"}'
 req "duplicate keys" 400 POST /cms/verify -d '{"cms":"aGVsbG8=","cms":"aGVsbG8="}'
 head -c $((32 * 1024 * 1024 + 1)) /dev/zero >"$TMP/big"
@@ -134,6 +162,12 @@ req "x509: not a certificate" 422 POST /x509/info -d '{"certs":["aGVsbG8="]}'
 req "x509: empty list" 400 POST /x509/info -d '{"certs":[]}'
 req "x509: missing certs" 400 POST /x509/info -d '{}'
 req "x509: bad base64" 400 POST /x509/info -d '{"certs":["**"]}'
+json_eq "x509: bad base64 names the entry" "$TMP/out" "d['error']" 'certs[0] is not valid base64: invalid base64 character at offset 0'
+req "x509: not a string" 400 POST /x509/info -d '{"certs":[5]}'
+json_eq "x509: not a string: error" "$TMP/out" "d['error']" 'certs[0] must be a base64 string'
+python3 -c 'import base64, json, sys; print(json.dumps({"certs": [base64.encodebytes(open(sys.argv[1], "rb").read()).decode().replace("\n", "\r\n")]}))' "$TMP/ceo.der" >"$TMP/c-nca.json"
+req "x509: NCALayer's CRLF-wrapped certificate" 200 POST /x509/info "${JSON[@]}" --data-binary @"$TMP/c-nca.json"
+json_eq "x509 CRLF-wrapped: CEO's IIN" "$TMP/out" "'751102300459' in json.dumps(d['certs'][0])" True
 
 # ---- POST /pkcs12/info ----
 PW=$(head -n1 "$PKI/password.txt")
@@ -174,6 +208,16 @@ req "submit person-ok again" 200 POST /submissions "${AUTH[@]}" "${JSON[@]}" --d
 json_eq "same content: the same id, duplicate" "$TMP/out" "(d['id'], d['duplicate'])" "($ID_P, True)"
 req "submit ceo-ok" 201 POST /submissions -H "Authorization: Bearer bob-fedcba9876543210" "${JSON[@]}" --data-binary @"$TMP/ceo-ok.json"
 ID_C=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$TMP/out")
+# The same files as NCALayer would wrap them (CRLF every 76): the same bytes, so the same version.
+python3 - "$TMP/ceo-ok.json" >"$TMP/ceo-ok-crlf.json" <<'EOF'
+import base64, json, sys
+d = json.load(open(sys.argv[1]))
+d['files'] = {n: base64.encodebytes(base64.b64decode(v)).decode().replace('\n', '\r\n')
+              for n, v in d['files'].items()}
+print(json.dumps(d))
+EOF
+req "submit ceo-ok with CRLF-wrapped files" 200 POST /submissions -H "Authorization: Bearer bob-fedcba9876543210" "${JSON[@]}" --data-binary @"$TMP/ceo-ok-crlf.json"
+json_eq "CRLF-wrapped files: the same content, duplicate" "$TMP/out" "(d['id'], d['duplicate'])" "($ID_C, True)"
 req "submit wrong-person" 201 POST /submissions "${AUTH[@]}" "${JSON[@]}" --data-binary @"$TMP/wrong-person.json"
 json_eq "wrong-person: REJECTED, IIN mismatch" "$TMP/out" "(d['status'], d['reason'].split(':')[0])" "('REJECTED', 'SIGNER_IIN_MISMATCH')"
 req "submit: missing key" 400 POST /submissions "${AUTH[@]}" -d '{"files":{"applicant.xml":"aGVsbG8="}}'
@@ -181,6 +225,7 @@ req "submit: bad key" 400 POST /submissions "${AUTH[@]}" -d '{"key":"../x","file
 req "submit: missing files" 400 POST /submissions "${AUTH[@]}" -d '{"key":"k"}'
 req "submit: file name escaping" 400 POST /submissions "${AUTH[@]}" -d '{"key":"k","files":{"../applicant.xml":"aGVsbG8="}}'
 req "submit: bad base64" 400 POST /submissions "${AUTH[@]}" -d '{"key":"k","files":{"applicant.xml":"!"}}'
+json_eq "submit: bad base64 names the file" "$TMP/out" "d['error']" 'files["applicant.xml"] is not valid base64: invalid base64 character at offset 0'
 req "submit: bad JSON" 400 POST /submissions "${AUTH[@]}" -d '{"key":'
 
 req "list PENDING" 200 GET "/submissions?status=PENDING" "${AUTH[@]}"

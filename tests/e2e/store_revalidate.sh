@@ -76,4 +76,16 @@ expect_rc "revalidate with the current CRLs" 0 "$QTB" revalidate --db "$TMP/noev
 json_eq "the current CRL reveals the revocation as a change" "$TMP/out" \
     "(d['summary']['changed'], d['changes'][0]['after']['subindication'])" "(1, 'REVOKED')"
 
+# A document kept outside the database (content NULL, archive_path set: qoltanba never writes
+# one, another tool might): the run completes, counts it, and says why it was not verified.
+expect_rc "seed for archive_path" 0 "$SEEDER" --seed "$TMP/arch.db"
+python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("UPDATE documents SET content = NULL, archive_path = ? WHERE submission_id = 2 AND name = ?", ("archive/bravo.cms", "questionnaire.pdf.cms")); c.commit()' "$TMP/arch.db"
+expect_rc "revalidate with an archived document" 0 "$QTB" revalidate --db "$TMP/arch.db" --json
+json_eq "archived: counted, run complete" "$TMP/out" "(d['summary']['checked'], d['summary']['changed'])" "(4, 4)"
+json_eq "archived: the reason" "$TMP/out" "[c['after']['message'] for c in d['changes'] if c['key'] == 'bravo']" \
+    "['the signature file questionnaire.pdf.cms is kept outside the database at archive/bravo.cms; this version of qoltanba only revalidates documents stored inline']"
+json_eq "archived: the others were verified" "$TMP/out" "sum('outside the database' in (c['after']['message'] or '') for c in d['changes'])" "1"
+got=$(sql "$TMP/arch.db" "SELECT count(*) FROM revalidation_runs WHERE finished_at IS NOT NULL")
+if [ "$got" = 1 ]; then ok "archived: run finished"; else fail "archived: runs finished: $got"; fi
+
 finish

@@ -1143,9 +1143,9 @@ static void check_xml_signature(const char *rel, const X509 *issuer)
     sig_b64 = xpath_text(xp, "(//ds:SignatureValue)[last()]");
     cert_b64 = xpath_text(xp, "(//ds:X509Certificate)[last()]");
     if (n <= 0 || sig_b64 == NULL || cert_b64 == NULL ||
-        qtb_base64_decode(&sig, &sig_len, (const char *)sig_b64, strlen((char *)sig_b64)) < 0 ||
-        qtb_base64_decode(&cert_der, &cert_len, (const char *)cert_b64, strlen((char *)cert_b64)) <
-            0) {
+        qtb_base64_decode(&sig, &sig_len, (const char *)sig_b64, strlen((char *)sig_b64), 0) < 0 ||
+        qtb_base64_decode(&cert_der, &cert_len, (const char *)cert_b64, strlen((char *)cert_b64),
+                          0) < 0) {
         goto bad;
     }
     xmlXPathObjectPtr mo =
@@ -1206,7 +1206,7 @@ static void check_xml_signature(const char *rel, const X509 *issuer)
     unsigned char d[64];
     size_t dl = 0;
     if (wn <= 0 ||
-        qtb_base64_decode(&dv, &dv_len, (const char *)dvalue, strlen((char *)dvalue)) < 0 ||
+        qtb_base64_decode(&dv, &dv_len, (const char *)dvalue, strlen((char *)dvalue), 0) < 0 ||
         qtb_gost_digest_by_oid(d, sizeof(d), &dl, (const char *)dmethod, whole, (size_t)wn) < 0) {
         goto bad;
     }

@@ -37,6 +37,10 @@ typedef struct qtb_revalidate_summary {
 
 /**
  * Re-verify every intake validation of the store and record a revalidation run.
+ * Documents are read from the database only (qoltanba stores them inline): a signature file or
+ * detached content without inline bytes (content NULL, archive_path set, written by another
+ * tool) is not read from disk; its validation is recorded as INDETERMINATE with an error naming
+ * the archive_path, counted in `checked`, and the run goes on (schemas/README.md).
  * @param report_out a JSON report ({run, summary, changes[]}) for qtb_revalidate_report_write;
  *        free with qtb_string_free. May be NULL.
  * @return 0 when the run completed (changed verdicts are results, not errors); QTB_ESTORE,
