@@ -114,6 +114,9 @@ serve_route serve_route_of(const char *path, int64_t *id);
 const char *serve_route_methods(serve_route r);
 bool serve_route_needs_token(const serve_server *s, serve_route r);
 
+/* Cut a string that snprintf shortened back to the end of its last whole UTF-8 character. */
+void serve_utf8_trim(char *s);
+
 /* Helpers for building responses. */
 void serve_error(serve_resp *out, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -462,7 +462,10 @@ static void submit(serve_server *s, const serve_req *q, serve_resp *r)
     json_object_foreach(fobj, name, v)
     {
         char what[128];
-        snprintf(what, sizeof(what), "files[\"%.100s\"]", name);
+        char label[101];
+        snprintf(label, sizeof(label), "%s", name);
+        serve_utf8_trim(label);
+        snprintf(what, sizeof(what), "files[\"%s\"]", label);
         unsigned char *d = NULL;
         size_t len = 0;
         if (decode_b64(r, v, what, &d, &len) != 0) {

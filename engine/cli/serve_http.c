@@ -192,6 +192,22 @@ void serve_json(serve_resp *out, unsigned status, json_t *j)
     out->json = j;
 }
 
+void serve_utf8_trim(char *s)
+{
+    size_t n = strlen(s);
+    size_t i = n;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80) {
+        i--;
+    }
+    if (i > 0 && (unsigned char)s[i - 1] >= 0xc0) {
+        unsigned char lead = (unsigned char)s[i - 1];
+        size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+        if (n - (i - 1) < need) {
+            s[i - 1] = '\0';
+        }
+    }
+}
+
 void serve_error(serve_resp *out, unsigned status, const char *fmt, ...)
 {
     char msg[512];
@@ -199,8 +215,12 @@ void serve_error(serve_resp *out, unsigned status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    serve_utf8_trim(msg); /* a long message is cut at a byte count, maybe inside a letter */
     json_decref(out->json);
     out->json = json_pack("{s:s}", "error", msg);
+    if (out->json == NULL) { /* still not UTF-8: never answer without a body */
+        out->json = json_pack("{s:s}", "error", "the error message is not valid UTF-8");
+    }
     out->status = status;
 }
 

@@ -215,12 +215,16 @@ static int revalidate_one(qtb_revalidate_summary *out, json_t *changes, qtb_stor
         goto done;
     }
     out->changed++;
-    json_t *c = json_pack("{s:I, s:s, s:I, s:s, s:{s:s, s:s?, s:s?}, s:{s:s, s:s?, s:s?}}",
-                          "submission_id", (json_int_t)sub_id, "key", col_text(st, 10), "version",
-                          (json_int_t)sqlite3_column_int64(st, 11), "document", col_text(st, 7),
-                          "before", "indication", old_ind, "subindication", old_sub, "error",
-                          col_text(st, 5), "after", "indication", new_ind, "subindication", new_sub,
-                          "message", v.error != NULL ? v.error : v.message);
+    /* Names and messages come from the store, which another tool may have written: repaired
+     * to UTF-8 rather than let one odd byte abort the run. */
+    json_t *c =
+        json_pack("{s:I, s:o, s:I, s:o, s:{s:s, s:s?, s:o?}, s:{s:s, s:s?, s:o?}}", "submission_id",
+                  (json_int_t)sub_id, "key", qtb_json_string_lossy(col_text(st, 10)), "version",
+                  (json_int_t)sqlite3_column_int64(st, 11), "document",
+                  qtb_json_string_lossy(col_text(st, 7)), "before", "indication", old_ind,
+                  "subindication", old_sub, "error", qtb_json_string_lossy(col_text(st, 5)),
+                  "after", "indication", new_ind, "subindication", new_sub, "message",
+                  qtb_json_string_lossy(v.error != NULL ? v.error : v.message));
     if (c == NULL || json_array_append_new(changes, c) != 0) {
         rc = QTB_FAIL(QTB_ENOMEM, "out of memory");
     }

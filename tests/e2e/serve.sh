@@ -226,6 +226,12 @@ req "submit: missing files" 400 POST /submissions "${AUTH[@]}" -d '{"key":"k"}'
 req "submit: file name escaping" 400 POST /submissions "${AUTH[@]}" -d '{"key":"k","files":{"../applicant.xml":"aGVsbG8="}}'
 req "submit: bad base64" 400 POST /submissions "${AUTH[@]}" -d '{"key":"k","files":{"applicant.xml":"!"}}'
 json_eq "submit: bad base64 names the file" "$TMP/out" "d['error']" 'files["applicant.xml"] is not valid base64: invalid base64 character at offset 0'
+# a 101-byte Kazakh file name: its label is cut at 100 bytes, inside a letter, yet the answer
+# is still JSON naming the file (it used to come back without a body)
+LONG=$(python3 -c "print('x' + 'қ' * 50)")
+req "submit: bad base64 in a long Kazakh name" 400 POST /submissions "${AUTH[@]}" \
+    -d "{\"key\":\"k\",\"files\":{\"$LONG\":\"!\"}}"
+json_eq "long name: the label is whole letters" "$TMP/out" "d['error'].split('\"')[1]" "$(python3 -c "print('x' + 'қ' * 49)")"
 req "submit: bad JSON" 400 POST /submissions "${AUTH[@]}" -d '{"key":'
 
 req "list PENDING" 200 GET "/submissions?status=PENDING" "${AUTH[@]}"

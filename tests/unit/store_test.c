@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/cms.h>
 #include <openssl/pem.h>
 
@@ -1197,6 +1198,37 @@ static void test_revalidate__archived_documents(void)
     qtb_store_close(s);
 }
 
+/* A document name that is not UTF-8 (written by another tool): the run completes, and the
+ * change record and report carry the name repaired, instead of failing "out of memory". */
+static void test_revalidate__non_utf8_names(void)
+{
+    qtb_store *s = NULL;
+    QTB_OK_CALL(qtb_store_open(&s, db_path("non-utf8")));
+    int64_t id = record(s, "odd-name", 1, QTB_OUTCOME_ACCEPTED);
+    int64_t twin = record(s, "plain-name", 2, QTB_OUTCOME_ACCEPTED);
+    QTB_REQUIRE(id > 0 && twin > 0);
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "UPDATE documents SET name = 'q' || CAST(X'C3FF' AS TEXT) || '.cms' WHERE "
+             "submission_id = %lld AND name = 'questionnaire.pdf.cms'",
+             (long long)id);
+    QTB_REQUIRE(raw_exec(s, sql) == 0);
+    qtb_revalidate_options o = QTB_REVALIDATE_OPTIONS_INIT;
+    o.at = 1800000000;
+    qtb_revalidate_summary sum;
+    char *report = NULL;
+    QTB_OK_CALL(qtb_store_revalidate(&sum, &report, s, &o));
+    QTB_CHECK(sum.checked == 2 && sum.changed == 2);
+    json_error_t err;
+    json_t *doc = report != NULL ? json_loads(report, 0, &err) : NULL;
+    QTB_CHECK(doc != NULL);
+    QTB_CHECK(report != NULL && strstr(report, "\"document\": \"q??.cms\"") != NULL);
+    QTB_CHECK(report != NULL && strstr(report, "\"document\": \"questionnaire.pdf.cms\"") != NULL);
+    json_decref(doc);
+    qtb_string_free(report);
+    qtb_store_close(s);
+}
+
 /* ---- seeding for the e2e review test --------------------------------------------------------- */
 
 static int seed(const char *path)
@@ -1292,6 +1324,7 @@ int main(int argc, char **argv)
     QTB_RUN(test_pipeline__cms_verdict_is_rejection);
     QTB_RUN(test_batch__run_with_evidence);
     QTB_RUN(test_revalidate__archived_documents);
+    QTB_RUN(test_revalidate__non_utf8_names);
     int rc = qtb_test_done();
     cleanup();
     return rc;
