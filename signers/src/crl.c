@@ -406,7 +406,7 @@ int qtb_crl_check(qtb_rev_result *out, const qtb_trust *t, X509 *subject, X509 *
     base_verdict(out, p.base, subject, sig_time, now);
     /* RFC 5280 §6.3.3 (c), (e): the newest delta issued for this base, if any */
     const qtb_tcrl *delta = NULL;
-    int64_t base_no = qtb_crl_number(p.base->crl, NID_crl_number);
+    int64_t base_no = p.ndeltas > 0 ? qtb_crl_number(p.base->crl, NID_crl_number) : -1;
     for (size_t i = 0; i < p.ndeltas && base_no >= 0; i++) {
         int64_t needs = qtb_crl_number(p.deltas[i]->crl, NID_delta_crl);
         if (needs >= 0 && needs <= base_no &&
