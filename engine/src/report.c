@@ -172,8 +172,7 @@ static size_t utf8_seq_len(const unsigned char *p, size_t left)
     return n;
 }
 
-/* In place: every byte that does not begin a valid UTF-8 sequence becomes '?'. */
-static void utf8_repair(char *s)
+void qtb_utf8_repair(char *s)
 {
     size_t left = strlen(s);
     unsigned char *p = (unsigned char *)s;
@@ -201,7 +200,7 @@ json_t *qtb_json_string_lossy(const char *s)
     if (copy == NULL) {
         return NULL;
     }
-    utf8_repair(copy);
+    qtb_utf8_repair(copy);
     j = json_string(copy);
     qtb_free(copy);
     return j;
@@ -219,7 +218,7 @@ static int set_message(char **dst, const char *fmt, va_list ap)
         }
     }
     /* Arguments are cut with %.Ns and the whole with the buffer, possibly mid-character. */
-    utf8_repair(buf);
+    qtb_utf8_repair(buf);
     char *m = qtb_strdup(buf);
     if (m == NULL) {
         return QTB_FAIL(QTB_ENOMEM, "out of memory setting a verdict");

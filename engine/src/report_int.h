@@ -45,6 +45,8 @@ int qtb_report_set_document_failure(qtb_report *r, qtb_subindication sub, const 
  * never make its serialisation fail. NULL only when out of memory (or `s` is NULL).
  */
 json_t *qtb_json_string_lossy(const char *s);
+/* The same repair in place, for text stored or reported elsewhere. */
+void qtb_utf8_repair(char *s);
 /* Format a UTC time as RFC 3339 ("2026-11-22T10:00:00Z") into buf (at least 21 bytes). */
 void qtb_time_rfc3339(char *buf, size_t cap, int64_t t);
 /* Parse RFC 3339 (Z or ±hh:mm offset) into seconds since the epoch; QTB_EPARSE otherwise. */

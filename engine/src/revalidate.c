@@ -143,13 +143,7 @@ static int archived_error(char **out, const char *what, const char *name, const 
             *p = '?';
         }
     }
-    json_t *probe = json_string(msg);
-    for (char *p = msg; probe == NULL && *p != '\0'; p++) {
-        if ((unsigned char)*p >= 0x80) {
-            *p = '?';
-        }
-    }
-    json_decref(probe);
+    qtb_utf8_repair(msg);
     *out = qtb_strdup(msg);
     return *out != NULL ? 0 : QTB_FAIL(QTB_ENOMEM, "out of memory");
 }

@@ -43,13 +43,10 @@ static int parse_der(X509 **out, const unsigned char *der, size_t len)
     const unsigned char *p = der;
     X509 *x = d2i_X509(NULL, &p, ilen);
     if (x == NULL) {
-        const char *what = qtb_describe_input(der, len);
-        if (what != NULL && strcmp(what, "an X.509 certificate") != 0) {
+        char msg[256];
+        if (qtb_wrong_kind(msg, sizeof(msg), der, len, "an X.509 certificate", "a certificate")) {
             ERR_clear_error();
-            return QTB_FAIL(QTB_EPARSE, "this is %s, not a certificate%s", what,
-                            strcmp(what, "a CMS signature") == 0
-                                ? " (qoltanba verify --json shows its signers' certificates)"
-                                : "");
+            return QTB_FAIL(QTB_EPARSE, "%s", msg);
         }
         return QTB_FAIL_SSL(QTB_EPARSE, "not a certificate");
     }

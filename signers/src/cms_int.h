@@ -103,6 +103,13 @@ int qtb_cms_parse(qtb_cms_raw *out, const unsigned char *der, size_t len) QTB_MU
  */
 const char *qtb_describe_input(const unsigned char *in, size_t len);
 
+/*
+ * When `in` is recognisably something other than `wanted` (one of qtb_describe_input's names),
+ * write "this is X, not NOUN" plus a hint for the usual mix-ups into `buf` and return true.
+ */
+bool qtb_wrong_kind(char *buf, size_t cap, const unsigned char *in, size_t len, const char *wanted,
+                    const char *noun);
+
 /* OIDs (contents octets of the OBJECT IDENTIFIER). */
 bool qtb_ber_oid_eq(const qtb_ber *oid, const unsigned char *want, size_t want_len);
 #define QTB_OID_EQ(ber, arr) qtb_ber_oid_eq((ber), (arr), sizeof(arr))

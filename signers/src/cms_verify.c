@@ -983,21 +983,13 @@ static int verify_parsed(verify_doc *d)
 static int not_a_signature(qtb_report *rep, const char *prefix, const unsigned char *sig,
                            size_t sig_len)
 {
-    char why[256];
-    snprintf(why, sizeof(why), "%s", qtb_error_last()->message);
+    char why[512];
+    snprintf(why, sizeof(why), "%s: %s", prefix, qtb_error_last()->message);
     qtb_error_clear();
-    const char *what = qtb_describe_input(sig, sig_len);
-    if (what == NULL || strcmp(what, "a CMS signature") == 0) {
-        return qtb_report_set_document_failure(rep, QTB_SUB_FORMAT_FAILURE, "%s: %s", prefix, why);
-    }
-    const char *hint = "";
-    if (strcmp(what, "an X.509 certificate") == 0) {
-        hint = " (qoltanba certinfo reads it)";
-    } else if (strcmp(what, "a PDF document") == 0) {
-        hint = " (give its .cms signature, with --content for the PDF)";
-    }
-    return qtb_report_set_document_failure(rep, QTB_SUB_FORMAT_FAILURE,
-                                           "this is %s, not a CMS signature%s", what, hint);
+    char msg[256];
+    bool named =
+        qtb_wrong_kind(msg, sizeof(msg), sig, sig_len, "a CMS signature", "a CMS signature");
+    return qtb_report_set_document_failure(rep, QTB_SUB_FORMAT_FAILURE, "%s", named ? msg : why);
 }
 
 static int cms_verify_run(qtb_report **out, const unsigned char *sig, size_t sig_len,

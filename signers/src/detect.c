@@ -1,5 +1,6 @@
 /* What a signature file holds, judged from its first bytes; and what a file that is not what a
  * command wanted holds instead, so that the error can say so. */
+#include <stdio.h>
 #include <string.h>
 
 #include <qtb/verify.h>
@@ -160,4 +161,34 @@ const char *qtb_describe_input(const unsigned char *in, size_t len)
         what = "a private key";
     }
     return what;
+}
+
+/* What to do instead, for the mix-ups users make ((wanted, found) in qtb_describe_input's names).
+ */
+static const struct {
+    const char *wanted, *found, *hint;
+} hints[] = {
+    {"a CMS signature", "an X.509 certificate", " (qoltanba certinfo reads it)"},
+    {"a CMS signature", "a PDF document", " (give its .cms signature, with --content for the PDF)"},
+    {"a PKCS#12 key store", "an X.509 certificate",
+     " (a certificate holds no private key: signing needs the .p12 file NCA issued with it)"},
+    {"an X.509 certificate", "a CMS signature",
+     " (qoltanba verify --json shows its signers' certificates)"},
+};
+
+bool qtb_wrong_kind(char *buf, size_t cap, const unsigned char *in, size_t len, const char *wanted,
+                    const char *noun)
+{
+    const char *what = qtb_describe_input(in, len);
+    if (what == NULL || strcmp(what, wanted) == 0) {
+        return false;
+    }
+    const char *hint = "";
+    for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
+        if (strcmp(hints[i].wanted, wanted) == 0 && strcmp(hints[i].found, what) == 0) {
+            hint = hints[i].hint;
+        }
+    }
+    snprintf(buf, cap, "this is %s, not %s%s", what, noun, hint);
+    return true;
 }

@@ -414,14 +414,11 @@ static int parse_pfx(PKCS12 **out, const unsigned char *data, size_t len)
     const unsigned char *p = der;
     PKCS12 *p12 = d2i_PKCS12(NULL, &p, ilen);
     if (p12 == NULL) {
-        const char *what = qtb_describe_input(data, len);
-        if (what != NULL && strcmp(what, "a PKCS#12 key store") != 0) {
+        char msg[256];
+        if (qtb_wrong_kind(msg, sizeof(msg), data, len, "a PKCS#12 key store",
+                           "a PKCS#12 key store")) {
             ERR_clear_error();
-            rc = QTB_FAIL(QTB_EPARSE, "this is %s, not a PKCS#12 key store%s", what,
-                          strcmp(what, "an X.509 certificate") == 0
-                              ? " (a certificate holds no private key: signing needs the .p12 "
-                                "file NCA issued with it)"
-                              : "");
+            rc = QTB_FAIL(QTB_EPARSE, "%s", msg);
         } else {
             rc = QTB_FAIL_SSL(QTB_EPARSE, "not a PKCS#12 file");
         }
